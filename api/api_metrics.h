@@ -1,0 +1,25 @@
+/* Private to api/: request counters and latency histograms for /metrics. */
+#ifndef POSTD_API_METRICS_H
+#define POSTD_API_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct api_metrics; /* opaque; thread-safe */
+struct store_meta;
+
+/* NULL on out of memory. */
+struct api_metrics *api_metrics_new(void);
+void api_metrics_free(struct api_metrics *m); /* NULL-safe */
+
+/* Records one finished request. route is a route name (unknown names count
+ * as "unmatched", so the label set stays bounded). */
+void api_metrics_record(struct api_metrics *m, const char *route, int status, double seconds);
+/* A conditional request answered 304 (hit) or a cacheable 200 sent in full (miss). */
+void api_metrics_cache(struct api_metrics *m, int hit);
+
+/* Prometheus text format 0.0.4. meta NULL: the database is not open (postd_up 0).
+ * Returns a heap string (free()) with *len set, or NULL on out of memory. */
+char *api_metrics_render(struct api_metrics *m, const struct store_meta *meta, size_t *len);
+
+#endif

@@ -1,0 +1,345 @@
+/* HTTP semantics around a handler's result: the body bytes, the strong ETag
+ * and conditional requests (RFC 9110 §13: If-None-Match with weak comparison
+ * and "*", If-Modified-Since only without it), gzip content coding (zlib, only
+ * when Accept-Encoding allows it and the body is over 1 KiB), caching headers
+ * (RFC 9111), CORS, Vary, X-Request-Id and HEAD.
+ *
+ * The ETag is "<16 hex FNV-1a 64><8 hex CRC-32>" of the identity body; the gzip
+ * variant of the same bytes is the same tag with "-gz" inside the quotes, so
+ * the two representations never share a strong validator (RFC 9110 §8.8.3). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <zlib.h>
+
+#include "api_call.h"
+#include "api_util.h"
+#include "status.h"
+
+#define GZIP_MIN 1024
+#define ALLOW "GET, HEAD, OPTIONS"
+#define EXPOSE "ETag, Link, X-Total-Count, Last-Modified, X-Request-Id"
+
+static int is_ows(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* Parses a qvalue in [p, e) (RFC 9110 §12.4.2) as thousandths; -1 when malformed. */
+static int qvalue(const char *p, const char *e)
+{
+    if (p >= e || (*p != '0' && *p != '1'))
+        return -1;
+    int v = (*p++ - '0') * 1000;
+    if (p < e && *p == '.') {
+        p++;
+        for (int scale = 100; p < e && scale > 0 && *p >= '0' && *p <= '9'; scale /= 10)
+            v += (*p++ - '0') * scale;
+    }
+    return p == e && v <= 1000 ? v : -1;
+}
+
+/* Does Accept-Encoding allow gzip? A listed gzip (or x-gzip) decides by its
+ * q-value; otherwise "*" does; q=0 (or a malformed q) refuses. */
+static int accepts_gzip(const char *ae)
+{
+    if (!ae)
+        return 0;
+    int gzip_q = -1, star_q = -1;
+    const char *p = ae;
+    while (*p) {
+        const char *e = strchr(p, ',');
+        if (!e)
+            e = p + strlen(p);
+        while (p < e && is_ows(*p))
+            p++;
+        const char *tok = p;
+        while (p < e && *p != ';' && !is_ows(*p))
+            p++;
+        size_t tl = (size_t)(p - tok);
+        int q = 1000;
+        while (p < e) {
+            if (*p != ';') {
+                p++;
+                continue;
+            }
+            p++;
+            while (p < e && is_ows(*p))
+                p++;
+            const char *pe = p;
+            while (pe < e && *pe != ';')
+                pe++;
+            const char *ve = pe;
+            while (ve > p && is_ows(ve[-1]))
+                ve--;
+            if (ve - p >= 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
+                int v = qvalue(p + 2, ve);
+                q = v < 0 ? 0 : v;
+            }
+            p = pe;
+        }
+        if ((tl == 4 && strncasecmp(tok, "gzip", 4) == 0) ||
+            (tl == 6 && strncasecmp(tok, "x-gzip", 6) == 0))
+            gzip_q = gzip_q < 0 || q < gzip_q ? q : gzip_q;
+        else if (tl == 1 && tok[0] == '*')
+            star_q = q;
+        p = *e ? e + 1 : e;
+    }
+    if (gzip_q >= 0)
+        return gzip_q > 0;
+    return star_q > 0;
+}
+
+/* RFC 9110 §13.1.2: weak comparison against any listed entity-tag, or "*". */
+static int none_match(const char *inm, const char *etag)
+{
+    const char *p = inm;
+    size_t el = strlen(etag);
+    while (*p) {
+        while (*p == ',' || is_ows(*p))
+            p++;
+        if (!*p)
+            return 0;
+        if (*p == '*')
+            return 1;
+        if (p[0] == 'W' && p[1] == '/')
+            p += 2;
+        if (*p != '"')
+            return 0; /* malformed: no match, send the full response */
+        const char *q = strchr(p + 1, '"');
+        if (!q)
+            return 0;
+        size_t tl = (size_t)(q + 1 - p);
+        if (tl == el && memcmp(p, etag, el) == 0)
+            return 1;
+        p = q + 1;
+    }
+    return 0;
+}
+
+static int gzip_body(const char *in, size_t n, char **out, size_t *out_n)
+{
+    z_stream zs;
+    memset(&zs, 0, sizeof(zs));
+    /* 15 window bits + 16: a gzip wrapper (mtime 0, so the bytes are stable). */
+    if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+        Z_OK)
+        return ST_NOMEM;
+    size_t cap = deflateBound(&zs, (uLong)n);
+    char *buf = malloc(cap);
+    if (!buf) {
+        deflateEnd(&zs);
+        return ST_NOMEM;
+    }
+    zs.next_in = (Bytef *)in;
+    zs.avail_in = (uInt)n;
+    zs.next_out = (Bytef *)buf;
+    zs.avail_out = (uInt)cap;
+    int zrc = deflate(&zs, Z_FINISH);
+    size_t written = cap - zs.avail_out;
+    deflateEnd(&zs);
+    if (zrc != Z_STREAM_END) {
+        free(buf);
+        return ST_NOMEM;
+    }
+    *out = buf;
+    *out_n = written;
+    return 0;
+}
+
+static void hdr(struct api_call *c, const char *name, const char *value)
+{
+    if (api_response_header(c->res, name, value) != 0)
+        fprintf(stderr, "postd: api: response header %s dropped\n", name);
+}
+
+/* Is the request's Origin one of the configured ones (comma-separated)? */
+static int origin_allowed(const char *cfg, const char *origin)
+{
+    size_t ol = strlen(origin);
+    const char *p = cfg;
+    while (*p) {
+        while (*p == ',' || is_ows(*p))
+            p++;
+        const char *e = p;
+        while (*e && *e != ',' && !is_ows(*e))
+            e++;
+        if ((size_t)(e - p) == ol && strncasecmp(p, origin, ol) == 0)
+            return 1;
+        p = e;
+    }
+    return 0;
+}
+
+static void common_headers(struct api_call *c)
+{
+    const char *cfg = c->ctx->cfg.cors_origin;
+    hdr(c, "Vary", "Accept-Encoding, Origin");
+    if (strcmp(cfg, "*") == 0)
+        hdr(c, "Access-Control-Allow-Origin", "*");
+    else if (c->req->origin && origin_allowed(cfg, c->req->origin))
+        hdr(c, "Access-Control-Allow-Origin", c->req->origin);
+    hdr(c, "Access-Control-Expose-Headers", EXPOSE);
+    hdr(c, "X-Request-Id", c->request_id);
+}
+
+static int request_id_sane(const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++) {
+        char ch = s[n];
+        if (n >= 128 || !((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+                          (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-'))
+            return 0;
+    }
+    return n > 0;
+}
+
+void api_http_request_id(struct api_call *c)
+{
+    const char *rid = c->req->request_id;
+    if (rid && request_id_sane(rid)) {
+        snprintf(c->request_id, sizeof(c->request_id), "%s", rid);
+        return;
+    }
+    /* splitmix64 of a per-process random seed and a counter: unique per
+     * process, unpredictable enough for log correlation. */
+    uint64_t x =
+        c->ctx->rid_seed + 0x9e3779b97f4a7c15ULL * (atomic_fetch_add(&c->ctx->rid_counter, 1) + 1);
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    snprintf(c->request_id, sizeof(c->request_id), "%016llx", (unsigned long long)x);
+}
+
+/* Header values must not carry CR/LF; Access-Control-Request-Headers is echoed
+ * only when it is a plain list of header names. */
+static int token_list(const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++) {
+        unsigned char ch = (unsigned char)s[n];
+        if (n >= 1024 ||
+            !(ch == ',' || ch == ' ' || ch == '\t' || ch == '-' || ch == '_' || ch == '.' ||
+              (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')))
+            return 0;
+    }
+    return n > 0;
+}
+
+void api_http_options(struct api_call *c)
+{
+    const struct api_request *req = c->req;
+    c->status = 204;
+    if (req->origin && req->acr_method) {
+        hdr(c, "Access-Control-Allow-Methods", ALLOW);
+        if (req->acr_headers && token_list(req->acr_headers))
+            hdr(c, "Access-Control-Allow-Headers", req->acr_headers);
+        hdr(c, "Access-Control-Max-Age", "86400");
+    } else {
+        hdr(c, "Allow", ALLOW);
+    }
+}
+
+static void set_body(struct api_response *res, char *body, size_t len, const char *type)
+{
+    free(res->body);
+    res->body = body;
+    res->body_len = len;
+    res->content_type = body ? type : NULL;
+}
+
+void api_http_finish(struct api_call *c)
+{
+    struct api_response *res = c->res;
+    const struct api_request *req = c->req;
+    const char *type = NULL;
+    char *body = NULL;
+    size_t len = 0;
+
+    if (c->json) {
+        body = api_json_dump(c->json, &len);
+        type = c->problem ? "application/problem+json" : "application/json; charset=utf-8";
+        if (!body) {
+            c->status = 500;
+            c->cacheable = 0;
+        }
+    } else if (c->raw) {
+        body = c->raw;
+        len = c->raw_len;
+        type = c->raw_type;
+        c->raw = NULL;
+    }
+    res->status = c->status;
+
+    int gz = body && len > GZIP_MIN && accepts_gzip(req->accept_encoding);
+    const char *cache_control = c->cache_control ? c->cache_control : c->ctx->cfg.cache_control;
+    char etag[48] = "", lm[32] = "";
+    if (c->status == 200 && body && c->cacheable) {
+        uint64_t h = api_fnv1a64(body, len, API_FNV64_BASIS);
+        uint32_t crc = (uint32_t)crc32(0L, (const Bytef *)body, (uInt)len);
+        snprintf(etag, sizeof(etag), "\"%016llx%08x%s\"", (unsigned long long)h, crc,
+                 gz ? "-gz" : "");
+        if (c->last_modified > 0)
+            api_http_date_format(c->last_modified, lm);
+
+        int not_modified = 0;
+        if (req->if_none_match) {
+            not_modified = none_match(req->if_none_match, etag);
+        } else if (req->if_modified_since && lm[0]) {
+            int64_t ims;
+            if (api_http_date_parse(req->if_modified_since, &ims) == 0 && c->last_modified <= ims)
+                not_modified = 1;
+        }
+        api_metrics_cache(c->ctx->metrics, not_modified);
+        if (not_modified) {
+            free(body);
+            res->status = 304;
+            set_body(res, NULL, 0, NULL);
+            hdr(c, "ETag", etag);
+            hdr(c, "Cache-Control", cache_control);
+            if (lm[0])
+                hdr(c, "Last-Modified", lm);
+            common_headers(c);
+            return;
+        }
+    }
+
+    if (gz) {
+        char *z = NULL;
+        size_t zn = 0;
+        if (gzip_body(body, len, &z, &zn) == 0) {
+            free(body);
+            body = z;
+            len = zn;
+            hdr(c, "Content-Encoding", "gzip");
+        } else if (etag[0]) {
+            /* Sent as identity after all: the tag must say so. */
+            size_t el = strlen(etag);
+            memcpy(etag + el - 4, "\"", 2);
+        }
+    }
+    set_body(res, body, len, type);
+
+    if (etag[0]) {
+        hdr(c, "ETag", etag);
+        if (lm[0])
+            hdr(c, "Last-Modified", lm);
+        hdr(c, "Cache-Control", cache_control);
+    } else if (c->status == 200 && c->cache_control) {
+        hdr(c, "Cache-Control", c->cache_control);
+    } else if (c->status >= 400) {
+        hdr(c, "Cache-Control", "no-store");
+    }
+    if (c->status == 200 && c->has_total) {
+        char buf[24];
+        snprintf(buf, sizeof(buf), "%lld", (long long)c->total);
+        hdr(c, "X-Total-Count", buf);
+    }
+    if (c->status == 200 && c->link && c->link[0])
+        hdr(c, "Link", c->link);
+    common_headers(c);
+    if (req->method && strcmp(req->method, "HEAD") == 0)
+        res->head_only = 1;
+}

@@ -1,0 +1,438 @@
+/* The libmicrohttpd side of postd. A request's life: the URI log callback sees
+ * the raw target first and allocates our per-request state (libmicrohttpd then
+ * promises the completion callback); the access handler is called once when the
+ * headers are in, again for each piece of a body (drained: the API reads no
+ * bodies), and a last time when the request is complete — the response is queued
+ * only then, because queueing it on the first call makes libmicrohttpd 0.9.75
+ * drop keep-alive (see PERF.md). The completion callback writes the access log
+ * line and the metrics. The query string is decoded here from the raw target, not
+ * taken from libmicrohttpd's argument list, which cuts values at a %00 and passes
+ * bad escapes through silently. */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "frontmatter.h"
+#include "log.h"
+#include "status.h"
+
+/* A request body larger than this gets 413 (no endpoint reads one). */
+#define MAX_BODY ((size_t)1 << 20)
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    struct api_ctx *api;
+    FILE *access_log;
+    int port;
+    atomic_long in_flight; /* requests between the URI callback and completion */
+};
+
+struct req {
+    char *target; /* raw, as received */
+    char method[16];
+    char remote[64];
+    struct timespec start;
+    int calls;
+    size_t body_bytes;
+    int queued;
+    int status;
+    size_t bytes;
+    const char *route;
+    char request_id[128];
+};
+
+/* ---- request targets ------------------------------------------------------ */
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Decodes s in place. Returns 0, or -1 on a bad escape or a decoded NUL (s is
+ * then still a string, decoded as far as possible). */
+static int decode(char *s, int plus_is_space)
+{
+    char *w = s;
+    int rc = 0;
+    for (const char *r = s; *r; r++) {
+        if (*r == '%') {
+            int hi = hexval((unsigned char)r[1]), lo = hi < 0 ? -1 : hexval((unsigned char)r[2]);
+            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+                rc = -1;
+                *w++ = *r;
+                continue;
+            }
+            *w++ = (char)(hi * 16 + lo);
+            r += 2;
+        } else if (*r == '+' && plus_is_space) {
+            *w++ = ' ';
+        } else {
+            *w++ = *r;
+        }
+    }
+    *w = '\0';
+    long bad;
+    if (rc == 0 && fm_utf8_check(s, strlen(s), &bad) != 0)
+        rc = -1;
+    return rc;
+}
+
+int http_target_parse(const char *target, struct http_target *out)
+{
+    char *q, *p;
+    size_t cap = 0;
+
+    memset(out, 0, sizeof *out);
+    out->buf = strdup(target ? target : "/");
+    if (!out->buf)
+        return ST_NOMEM;
+    p = out->buf;
+    /* absolute-form (GET http://host/path): keep the path */
+    if (strncasecmp(p, "http://", 7) == 0 || strncasecmp(p, "https://", 8) == 0) {
+        char *slash = strchr(strstr(p, "//") + 2, '/');
+        if (slash) {
+            p = slash;
+        } else {
+            char *query = strchr(p, '?');
+            /* no path: "/" (the buffer has room: the scheme is longer) */
+            memmove(p + 1, query ? query : "", query ? strlen(query) + 1 : 1);
+            p[0] = '/';
+        }
+    }
+    if ((q = strchr(p, '#')))
+        *q = '\0';
+    q = strchr(p, '?');
+    if (q)
+        *q++ = '\0';
+    if (decode(p, 0) != 0)
+        out->bad_encoding = 1;
+    out->path = p;
+
+    while (q && *q) {
+        char *amp = strchr(q, '&');
+        if (amp)
+            *amp = '\0';
+        if (*q) {
+            char *eq = strchr(q, '=');
+            char *value = q + strlen(q); /* "" inside buf, so decode may write it */
+            if (eq) {
+                *eq = '\0';
+                value = eq + 1;
+            }
+            if (decode(q, 1) != 0 || decode(value, 1) != 0)
+                out->bad_encoding = 1;
+            if (out->n_params == cap) {
+                size_t ncap = cap ? cap * 2 : 8;
+                struct api_param *grown = realloc(out->params, ncap * sizeof *grown);
+                if (!grown) {
+                    http_target_clear(out);
+                    return ST_NOMEM;
+                }
+                out->params = grown;
+                cap = ncap;
+            }
+            out->params[out->n_params].name = q;
+            out->params[out->n_params].value = value;
+            out->n_params++;
+        }
+        q = amp ? amp + 1 : NULL;
+    }
+    return 0;
+}
+
+void http_target_clear(struct http_target *t)
+{
+    if (!t)
+        return;
+    free(t->params);
+    free(t->buf);
+    memset(t, 0, sizeof *t);
+}
+
+/* ---- responses -------------------------------------------------------------- */
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static const char *header_value(const struct api_response *res, const char *name)
+{
+    for (size_t i = 0; i < res->n_headers; i++)
+        if (res->headers[i].name && strcasecmp(res->headers[i].name, name) == 0)
+            return res->headers[i].value;
+    return NULL;
+}
+
+/* Sends res; takes its body when libmicrohttpd accepts it. MHD_NO closes the
+ * connection (only when out of memory). */
+static enum MHD_Result send_response(struct MHD_Connection *conn, struct req *r,
+                                     struct api_response *res, int is_head)
+{
+    struct MHD_Response *mr;
+    size_t len = res->body ? res->body_len : 0;
+
+    if (len) {
+        mr = MHD_create_response_from_buffer(len, res->body, MHD_RESPMEM_MUST_FREE);
+        if (mr)
+            res->body = NULL; /* libmicrohttpd frees it now */
+    } else {
+        mr = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    }
+    if (!mr)
+        return MHD_NO; /* the body is still ours: the caller clears res */
+
+    if (res->content_type)
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, res->content_type);
+    for (size_t i = 0; i < res->n_headers; i++)
+        if (res->headers[i].name && res->headers[i].value &&
+            MHD_add_response_header(mr, res->headers[i].name, res->headers[i].value) != MHD_YES)
+            fprintf(stderr, "postd: dropped invalid response header %s\n", res->headers[i].name);
+
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned int)res->status, mr);
+    MHD_destroy_response(mr);
+    if (ret == MHD_YES) {
+        r->queued = 1;
+        r->status = res->status;
+        r->bytes = is_head || res->head_only ? 0 : len;
+        r->route = res->route;
+        const char *rid = header_value(res, "X-Request-Id");
+        if (rid)
+            snprintf(r->request_id, sizeof r->request_id, "%s", rid);
+    }
+    return ret;
+}
+
+/* 413 for a body no endpoint wants; the API has no body-size notion, so the
+ * problem document is made here. */
+static enum MHD_Result send_too_large(struct MHD_Connection *conn, struct req *r)
+{
+    struct api_response res = {0};
+    const char *rid = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
+    char made[17];
+    if (!rid || !*rid || strlen(rid) > 128) {
+        /* every response carries an id; the API makes them, but it is not called here */
+        unsigned long long v = 0;
+        if (getrandom(&v, sizeof v, GRND_NONBLOCK) != (ssize_t)sizeof v)
+            v = (unsigned long long)r->start.tv_nsec * 2654435761ULL ^ (uintptr_t)r;
+        snprintf(made, sizeof made, "%016llx", v);
+        rid = made;
+    }
+    json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:s?}", "type", "about:blank", "title",
+                          "Content Too Large", "status", 413, "detail",
+                          "request bodies are not accepted here", "instance", r->target);
+    enum MHD_Result ret = MHD_NO;
+
+    res.status = 413;
+    res.content_type = "application/problem+json";
+    res.route = "other";
+    res.body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    res.body_len = res.body ? strlen(res.body) : 0;
+    json_decref(o);
+    if (api_response_header(&res, "Connection", "close") == 0 &&
+        api_response_header(&res, "X-Request-Id", rid) == 0 &&
+        api_response_header(&res, "Vary", "Accept-Encoding, Origin") == 0)
+        ret = send_response(conn, r, &res, 0);
+    api_response_clear(&res);
+    return ret;
+}
+
+/* ---- libmicrohttpd callbacks ------------------------------------------------- */
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct http_server *s = cls;
+    struct req *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->target = strdup(uri ? uri : "/");
+    if (!r->target) {
+        free(r);
+        return NULL;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &r->start);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr) {
+        const struct sockaddr *sa = ci->client_addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, r->remote,
+                      sizeof r->remote);
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, r->remote,
+                      sizeof r->remote);
+    }
+    atomic_fetch_add(&s->in_flight, 1);
+    return r;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
+{
+    struct http_server *s = cls;
+    struct req *r = *req_cls;
+    struct http_target t;
+    struct api_request req = {0};
+    struct api_response res = {0};
+    enum MHD_Result ret;
+
+    if (!r)
+        return MHD_NO; /* out of memory in on_uri */
+    if (r->queued) {
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (r->calls++ == 0) {
+        snprintf(r->method, sizeof r->method, "%s", method);
+        const char *cl =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoull(cl, NULL, 10) > MAX_BODY)
+            return send_too_large(conn, r);
+        if (*upload_data_size == 0)
+            return MHD_YES; /* answer on the next call: keeps the connection alive */
+    }
+    if (*upload_data_size) {
+        r->body_bytes += *upload_data_size;
+        *upload_data_size = 0;
+        if (r->body_bytes > MAX_BODY)
+            return send_too_large(conn, r);
+        return MHD_YES;
+    }
+
+    if (http_target_parse(r->target, &t) != 0)
+        return MHD_NO;
+    req.method = method;
+    req.path = t.path;
+    req.target = r->target;
+    req.params = t.params;
+    req.n_params = t.n_params;
+    req.bad_encoding = t.bad_encoding;
+    req.if_none_match =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    req.if_modified_since =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MODIFIED_SINCE);
+    req.accept_encoding =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    req.origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+    req.request_id = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
+    req.acr_method =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Access-Control-Request-Method");
+    req.acr_headers =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Access-Control-Request-Headers");
+
+    api_handle(s->api, &req, &res);
+    ret = send_response(conn, r, &res, strcmp(method, "HEAD") == 0);
+    if (ret == MHD_YES && !r->request_id[0] && req.request_id)
+        snprintf(r->request_id, sizeof r->request_id, "%s", req.request_id);
+    api_response_clear(&res);
+    http_target_clear(&t);
+    return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct http_server *s = cls;
+    struct req *r = *req_cls;
+    if (!r)
+        return;
+    double secs = seconds_since(&r->start);
+    if (r->queued) {
+        api_metrics_observe(s->api, r->route ? r->route : "other", r->status, secs);
+        if (s->access_log) {
+            struct log_access_entry e = {
+                .method = r->method,
+                .target = r->target,
+                .status = r->status,
+                .bytes = r->bytes,
+                .duration_ms = secs * 1000,
+                .request_id = r->request_id[0] ? r->request_id : NULL,
+                .remote = r->remote[0] ? r->remote : NULL,
+                .aborted = toe != MHD_REQUEST_TERMINATED_COMPLETED_OK,
+            };
+            log_access_write(s->access_log, &e);
+        }
+    }
+    free(r->target);
+    free(r);
+    *req_cls = NULL;
+    atomic_fetch_sub(&s->in_flight, 1);
+}
+
+/* ---- the daemon ----------------------------------------------------------- */
+
+int http_server_start(struct http_server **out, const struct config *cfg, struct api_ctx *api,
+                      FILE *access_log)
+{
+    struct http_server *s = calloc(1, sizeof *s);
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+
+    if (!s)
+        return ST_NOMEM;
+    s->api = api;
+    s->access_log = access_log;
+    atomic_init(&s->in_flight, 0);
+    flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_AUTO;
+    if (cfg->listen_addr.family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+
+    s->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, &on_request, s, MHD_OPTION_SOCK_ADDR,
+        (const struct sockaddr *)&cfg->listen_addr.addr, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned int)cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned int)cfg->connection_limit, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned int)cfg->connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)cfg->max_request_header, MHD_OPTION_URI_LOG_CALLBACK, &on_uri, s,
+        MHD_OPTION_NOTIFY_COMPLETED, &on_completed, s, MHD_OPTION_END);
+    if (!s->daemon) {
+        fprintf(stderr, "postd: cannot listen on %s\n", cfg->listen);
+        free(s);
+        return ST_IO;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = di && di->port ? di->port : cfg->listen_addr.port;
+    *out = s;
+    return 0;
+}
+
+int http_server_port(const struct http_server *s)
+{
+    return s ? s->port : 0;
+}
+
+void http_server_stop(struct http_server *s, double max_seconds)
+{
+    if (!s)
+        return;
+    MHD_socket listen_fd = MHD_quiesce_daemon(s->daemon);
+    struct timespec t0, nap = {0, 10 * 1000 * 1000};
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    /* Idle keep-alive connections are not waited for: only requests under way. */
+    while (atomic_load(&s->in_flight) > 0 && seconds_since(&t0) < max_seconds)
+        nanosleep(&nap, NULL);
+    MHD_stop_daemon(s->daemon);
+    if (listen_fd != MHD_INVALID_SOCKET)
+        close(listen_fd); /* only now: a worker may have used it until the stop */
+    free(s);
+}

@@ -1,0 +1,333 @@
+#!/usr/bin/env bash
+# Scale-out test (a load test, not a ctest): two `postd serve` replicas on one SQLite
+# database behind a local nginx (proxy_next_upstream, max_fails), loaded with wrk
+# while one replica is killed (kill -9) and later restarted. It asserts that clients
+# never notice: wrk sees no socket error and no response outside 2xx/3xx, the
+# restarted replica answers on its own port, and nginx sends it traffic again.
+#
+#   tests/scale/scale-test.sh [POSTD_BINARY]        (default: build/postd)
+#
+# Environment (all optional): SCALE_DURATION (20 s of load), SCALE_KILL_AT (5),
+# SCALE_RESTART_AT (10), SCALE_CONNECTIONS (32), SCALE_THREADS (2 wrk threads),
+# SCALE_POSTS (samples/posts), SCALE_KEEP=1 keeps the work folder.
+# Loopback only; every wait is bounded; every process it starts is stopped by PID.
+# nginx and wrk are installed with apt-get (scripts/install-deps) when missing; the
+# nginx runs with its own prefix and config, never the system service.
+set -euo pipefail
+
+cd "$(dirname "$0")/../.."
+postd=$(realpath "${1:-build/postd}")
+posts=$(realpath "${SCALE_POSTS:-samples/posts}")
+duration=${SCALE_DURATION:-20}
+kill_at=${SCALE_KILL_AT:-5}
+restart_at=${SCALE_RESTART_AT:-10}
+connections=${SCALE_CONNECTIONS:-32}
+wrk_threads=${SCALE_THREADS:-2}
+passed=0
+failed=0
+pids=()
+
+log() { echo "scale: $*"; }
+ok() {
+    passed=$((passed + 1))
+    echo "ok   $*"
+}
+bad() {
+    failed=$((failed + 1))
+    echo "FAIL $*"
+}
+check() {
+    local what=$1
+    shift
+    if "$@"; then ok "$what"; else bad "$what"; fi
+}
+finish() {
+    echo "scale: $passed passed, $failed failed"
+    if [ "$failed" -eq 0 ]; then exit 0; fi
+    exit 1
+}
+
+[ -x "$postd" ] || { log "no postd binary at $postd (build first, or pass its path)"; exit 2; }
+[ -d "$posts" ] || { log "no posts folder at $posts"; exit 2; }
+if [ "$restart_at" -le "$kill_at" ] || [ "$duration" -le "$restart_at" ]; then
+    log "need SCALE_KILL_AT < SCALE_RESTART_AT < SCALE_DURATION"
+    exit 2
+fi
+if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null; then
+    scripts/install-deps nginx wrk
+fi
+nginx=$(command -v nginx || echo /usr/sbin/nginx)
+
+work=$(mktemp -d /tmp/postd-scale.XXXXXX)
+chmod 0755 "$work" # nginx workers (nobody, when run as root) read nothing here, but may traverse
+# shellcheck disable=SC2317  # called by the trap
+cleanup() {
+    local p
+    for p in "${pids[@]}"; do
+        kill "$p" 2>/dev/null || true
+    done
+    for p in "${pids[@]}"; do
+        # bounded: a process that ignores SIGTERM for 5 s is killed
+        for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$p" 2>/dev/null || true
+        wait "$p" 2>/dev/null || true
+    done
+    if [ "${SCALE_KEEP:-0}" = 1 ]; then log "kept $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Ports nothing listens on (the start of each server is checked, so a race shows).
+used_ports=" "
+free_port() {
+    local p
+    for _ in $(seq 100); do
+        p=$((20000 + RANDOM % 30000))
+        case $used_ports in *" $p "*) continue ;; esac
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            used_ports="$used_ports$p "
+            echo "$p"
+            return 0
+        fi
+    done
+    return 1
+}
+now_ms() { date +%s%3N; }
+# forget PID: a process that has been waited for is no longer ours to stop.
+forget() {
+    local p keep=()
+    for p in "${pids[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+    pids=("${keep[@]}")
+}
+# wait_http URL SECONDS: until URL answers 200.
+wait_http() {
+    local deadline=$(($(date +%s) + $2))
+    while [ "$(date +%s)" -lt "$deadline" ]; do
+        curl -fsS -m 1 -o /dev/null "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# ---- data ----------------------------------------------------------------------------
+db=$work/postd.db
+rc=0
+"$postd" ingest --db "$db" "$posts" >"$work/ingest.log" 2>&1 || rc=$?
+if [ "$rc" -gt 1 ]; then
+    cat "$work/ingest.log"
+    log "ingest failed (exit $rc)"
+    exit 1
+fi
+log "ingested $posts: $(tail -n 1 "$work/ingest.log")"
+
+# ---- replicas ------------------------------------------------------------------------
+p1=$(free_port)
+p2=$(free_port)
+pn=$(free_port)
+replica_pid=()
+start_replica() { # N PORT
+    POSTD_ACCESS_LOG=false "$postd" serve --db "$db" --listen "127.0.0.1:$2" \
+        >>"$work/postd-$1.log" 2>&1 &
+    replica_pid[$1]=$!
+    pids+=("$!")
+}
+start_replica 1 "$p1"
+start_replica 2 "$p2"
+for n in 1 2; do
+    port=$p1
+    [ "$n" = 2 ] && port=$p2
+    if ! wait_http "http://127.0.0.1:$port/readyz" 10; then
+        cat "$work/postd-$n.log"
+        log "replica $n did not become ready on port $port"
+        exit 1
+    fi
+done
+log "replicas on 127.0.0.1:$p1 (pid ${replica_pid[1]}) and 127.0.0.1:$p2 (pid ${replica_pid[2]})"
+
+# ---- nginx ---------------------------------------------------------------------------
+mkdir -p "$work/nginx/logs"
+cat >"$work/nginx/nginx.conf" <<EOF
+# Generated by tests/scale/scale-test.sh; mirrors docker/nginx.conf without the cache
+# (the load must reach the replicas to test fail-over).
+worker_processes 1;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+    log_format up '\$msec \$status \$upstream_addr \$upstream_status';
+    access_log $work/nginx/logs/access.log up buffer=64k flush=1s;
+    client_body_temp_path $work/nginx/client_body;
+    proxy_temp_path $work/nginx/proxy;
+    fastcgi_temp_path $work/nginx/fastcgi;
+    uwsgi_temp_path $work/nginx/uwsgi;
+    scgi_temp_path $work/nginx/scgi;
+    keepalive_requests 100000;
+    upstream postd {
+        server 127.0.0.1:$p1 max_fails=1 fail_timeout=2s;
+        server 127.0.0.1:$p2 max_fails=1 fail_timeout=2s;
+        keepalive 32;
+    }
+    server {
+        listen 127.0.0.1:$pn;
+        location / {
+            proxy_pass http://postd;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_connect_timeout 1s;
+            proxy_read_timeout 10s;
+            proxy_next_upstream error timeout http_502 http_503 http_504;
+            proxy_next_upstream_tries 2;
+            proxy_max_temp_file_size 0;
+        }
+    }
+}
+EOF
+"$nginx" -p "$work/nginx" -c "$work/nginx/nginx.conf" -e "$work/nginx/logs/error.log" \
+    -g 'daemon off;' >"$work/nginx/logs/stdout.log" 2>&1 &
+nginx_pid=$!
+pids+=("$nginx_pid")
+if ! wait_http "http://127.0.0.1:$pn/healthz" 10; then
+    cat "$work/nginx/logs/error.log" "$work/nginx/logs/stdout.log" 2>/dev/null
+    log "nginx did not start on port $pn"
+    exit 1
+fi
+log "nginx on 127.0.0.1:$pn (pid $nginx_pid)"
+
+# ---- the load ------------------------------------------------------------------------
+# Paths from the data itself: the first page, a few posts by id, a tag filter.
+list=$(curl -fsS -m 5 "http://127.0.0.1:$pn/v1/posts?limit=20")
+mapfile -t ids < <(printf %s "$list" | grep -o '"id": *"[^"]*"' | sed 's/.*: *"//; s/"$//' | head -n 5)
+tag=$(curl -fsS -m 5 "http://127.0.0.1:$pn/v1/tags?limit=1" | grep -o '"slug": *"[^"]*"' |
+    head -n 1 | sed 's/.*: *"//; s/"$//')
+paths=(/v1/posts?limit=20)
+for id in "${ids[@]}"; do paths+=("/v1/posts/$id"); done
+[ -n "$tag" ] && paths+=("/v1/posts?tag=$tag&limit=10")
+paths+=(/v1/tags /healthz)
+log "paths: ${paths[*]}"
+
+cat >"$work/count.lua" <<'EOF'
+-- Cycles through the paths given after "--", counts every response by class.
+local threads = {}
+function setup(thread)
+    table.insert(threads, thread)
+end
+function init(args)
+    paths = args
+    if #paths == 0 then paths = {"/"} end
+    i = 0
+    responses = 0
+    bad = 0
+end
+function request()
+    i = i % #paths + 1
+    return wrk.format("GET", paths[i])
+end
+function response(status, headers, body)
+    responses = responses + 1
+    if status < 200 or status > 399 then bad = bad + 1 end
+end
+function done(summary, latency, requests)
+    local n, b = 0, 0
+    for _, t in ipairs(threads) do
+        n = n + t:get("responses")
+        b = b + t:get("bad")
+    end
+    io.write(string.format("lua: responses %d non2xx3xx %d\n", n, b))
+    io.write(string.format("lua: p50_us %d p99_us %d\n",
+        latency:percentile(50), latency:percentile(99)))
+end
+EOF
+
+log "wrk -t$wrk_threads -c$connections -d${duration}s; kill -9 replica 1 at ${kill_at}s, restart at ${restart_at}s"
+wrk -t"$wrk_threads" -c"$connections" -d"${duration}s" --timeout 5s -s "$work/count.lua" \
+    "http://127.0.0.1:$pn" -- "${paths[@]}" >"$work/wrk.out" 2>&1 &
+wrk_pid=$!
+pids+=("$wrk_pid")
+t0=$(now_ms)
+at() { # sleep until SECONDS after the start of the load
+    local left=$((t0 + $1 * 1000 - $(now_ms)))
+    if [ "$left" -gt 0 ]; then sleep "$((left / 1000)).$(printf %03d $((left % 1000)))"; fi
+}
+lines() { wc -l <"$work/nginx/logs/access.log" 2>/dev/null || echo 0; }
+
+at "$kill_at"
+kill -9 "${replica_pid[1]}"
+wait "${replica_pid[1]}" 2>/dev/null || true
+forget "${replica_pid[1]}"
+log "killed replica 1 (pid ${replica_pid[1]}) at ${kill_at}s"
+
+at "$restart_at"
+sleep 1.1 # let nginx flush its access log buffer (flush=1s) before marking
+mark=$(lines)
+restarted=$(now_ms)
+start_replica 1 "$p1"
+if wait_http "http://127.0.0.1:$p1/readyz" 5; then
+    ready_ms=$(($(now_ms) - restarted))
+    log "restarted replica 1 (pid ${replica_pid[1]}), ready in ${ready_ms} ms"
+else
+    ready_ms=
+    log "restarted replica 1 (pid ${replica_pid[1]}) is not ready after 5 s"
+fi
+
+# wrk stops itself after the duration; bounded wait, then it is killed by the trap.
+for _ in $(seq $(((duration + 15) * 10))); do
+    kill -0 "$wrk_pid" 2>/dev/null || break
+    sleep 0.1
+done
+wrk_rc=0
+if kill -0 "$wrk_pid" 2>/dev/null; then
+    kill -9 "$wrk_pid"
+    wrk_rc=124
+fi
+wait "$wrk_pid" 2>/dev/null || wrk_rc=$?
+forget "$wrk_pid"
+sleep 1.2 # the access log's last buffer
+cat "$work/wrk.out"
+
+# ---- figures -------------------------------------------------------------------------
+num() { grep -o "$1" "$work/wrk.out" | head -n 1 | grep -o '[0-9][0-9.]*' | head -n 1 || true; }
+rps=$(num 'Requests/sec: *[0-9.]*')
+reqs=$(num '[0-9]* requests in')
+responses=$(num 'lua: responses [0-9]*')
+lua_bad=$(grep -o 'non2xx3xx [0-9]*' "$work/wrk.out" | grep -o '[0-9]*$' || true)
+non2xx=$(grep -o 'Non-2xx or 3xx responses: *[0-9]*' "$work/wrk.out" | grep -o '[0-9]*$' || echo 0)
+sock=$(grep -o 'Socket errors:.*' "$work/wrk.out" || true)
+p50=$(grep -o 'p50_us [0-9]*' "$work/wrk.out" | grep -o '[0-9]*$' || true)
+p99=$(grep -o 'p99_us [0-9]*' "$work/wrk.out" | grep -o '[0-9]*$' || true)
+
+acc=$work/nginx/logs/access.log
+# served_by PORT: requests that one replica answered on nginx's first try.
+served_by() { awk -v a="127.0.0.1:$1" '$3 == a && $4 ~ /^[23]/' | wc -l; }
+to1=$(head -n "$mark" "$acc" | served_by "$p1")
+to2=$(served_by "$p2" <"$acc")
+after1=$(tail -n +"$((mark + 1))" "$acc" | served_by "$p1")
+retried=$(grep -c ', ' "$acc" || true)
+ng_5xx=$(awk '$2 >= 500' "$acc" | wc -l)
+
+echo "figures: $reqs requests in ${duration}s, $rps req/s, p50 ${p50:-?} us, p99 ${p99:-?} us"
+echo "figures: served by replica 1 before its restart: $to1, after: $after1; by replica 2: $to2"
+echo "figures: requests nginx retried on the other replica: $retried; 5xx sent to clients: $ng_5xx"
+echo "figures: replica 1 ready ${ready_ms:-never} ms after restart"
+
+check "wrk ran for the whole duration (exit $wrk_rc)" test "$wrk_rc" = 0
+check "wrk made requests (${reqs:-0})" test "${reqs:-0}" -gt 0
+check "no socket errors (${sock:-none})" test -z "$sock"
+check "no response outside 2xx/3xx (wrk: $non2xx, lua: ${lua_bad:-?} of ${responses:-?})" \
+    test "$non2xx" = 0 -a "${lua_bad:-x}" = 0
+check "nginx sent no 5xx to clients ($ng_5xx)" test "$ng_5xx" = 0
+check "both replicas served requests ($to1 before the kill, $to2)" test "$to1" -gt 0 -a "$to2" -gt 0
+check "replica 1 was ready again within 5 s of its restart" test -n "$ready_ms"
+check "replica 1 answers on its own port after the restart" \
+    curl -fsS -m 2 -o /dev/null "http://127.0.0.1:$p1/v1/posts?limit=1"
+check "replica 1 served requests via nginx again after its restart ($after1)" \
+    test "$after1" -gt 0
+
+if [ "$failed" -gt 0 ]; then
+    echo "---- nginx error log (last 20 lines)"
+    tail -n 20 "$work/nginx/logs/error.log" 2>/dev/null || true
+    for n in 1 2; do
+        echo "---- replica $n log (last 10 lines)"
+        tail -n 10 "$work/postd-$n.log" 2>/dev/null || true
+    done
+fi
+finish
