@@ -2,8 +2,10 @@
  * database connection per server thread (opened lazily, kept in a pthread key
  * whose destructor closes it, reopened after failures), the per-request
  * data_version check that drops the thread's cached metadata after an ingest,
- * and api_handle's dispatch: 400 for a bad encoding, 404 for an unknown path,
- * OPTIONS (CORS preflight), 405 for other methods, then the route's handler. */
+ * the window of time in which that metadata holds (until the next
+ * future-dated post comes due), and api_handle's dispatch: 400 for a bad
+ * encoding, 404 for an unknown path, OPTIONS (CORS preflight), 405 for other
+ * methods, then the response cache and, when it misses, the route's handler. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include <unistd.h>
 
 #include "api_call.h"
+#include "api_params.h"
 #include "api_problem.h"
 #include "status.h"
 
@@ -53,6 +56,8 @@ int api_ctx_new(struct api_ctx **out, const struct api_config *cfg)
     if (!ctx->db_path || !ctx->cors_origin || !ctx->cache_control ||
         (cfg->permalink && !ctx->permalink) || !ctx->metrics)
         goto fail;
+    if (cfg->cache_bytes > 0 && api_cache_new(&ctx->cache, cfg->cache_bytes) != 0)
+        goto fail;
     ctx->cfg.db_path = ctx->db_path;
     ctx->cfg.cors_origin = ctx->cors_origin;
     ctx->cfg.cache_control = ctx->cache_control;
@@ -68,6 +73,8 @@ int api_ctx_new(struct api_ctx **out, const struct api_config *cfg)
         (ssize_t)sizeof(ctx->rid_seed))
         ctx->rid_seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
     atomic_init(&ctx->rid_counter, 0);
+    atomic_init(&ctx->change_seq, 0);
+    atomic_init(&ctx->checked_at, 0);
     if (pthread_mutex_init(&ctx->mu, NULL) != 0)
         goto fail;
     if (pthread_key_create(&ctx->key, tls_destroy) != 0) {
@@ -77,6 +84,7 @@ int api_ctx_new(struct api_ctx **out, const struct api_config *cfg)
     *out = ctx;
     return 0;
 fail:
+    api_cache_free(ctx->cache);
     api_metrics_free(ctx->metrics);
     free(ctx->db_path);
     free(ctx->cors_origin);
@@ -102,6 +110,7 @@ void api_ctx_free(struct api_ctx *ctx)
         t = next;
     }
     pthread_mutex_destroy(&ctx->mu);
+    api_cache_free(ctx->cache);
     api_metrics_free(ctx->metrics);
     free(ctx->db_path);
     free(ctx->cors_origin);
@@ -145,6 +154,7 @@ static struct api_tls *tls_get(struct api_ctx *ctx)
 
 void api_call_store_reset(struct api_call *c)
 {
+    c->store_tried = 0;
     struct api_tls *t = pthread_getspecific(c->ctx->key);
     if (!t)
         return;
@@ -153,55 +163,143 @@ void api_call_store_reset(struct api_call *c)
     t->meta_valid = 0;
 }
 
-/* Refreshes the thread's meta and Last-Modified for this second. */
-static int meta_refresh(struct api_call *c, struct api_tls *t)
+/* The date of the newest visible post (next == 0), or of the earliest post
+ * dated after now, hidden or not (next == 1); *found 0 when there is none. */
+static int edge_date(struct store *st, int64_t now, int next, int *found, int64_t *out)
 {
-    const struct api_config *cfg = &c->ctx->cfg;
     struct store_list_req lr;
     struct store_list l;
     memset(&lr, 0, sizeof(lr));
     memset(&l, 0, sizeof(l));
-    int rc = store_meta_get(t->st, c->now, cfg->show_future, &t->meta);
+    lr.f.now = now;
+    lr.f.show_future = next;
+    lr.f.has_after = next;
+    lr.f.after = now + 1; /* visible means date_utc <= now */
+    lr.sort = next ? STORE_SORT_DATE_ASC : STORE_SORT_DATE_DESC;
+    lr.limit = 1;
+    int rc = store_posts_list(st, &lr, &l);
+    if (rc)
+        return rc;
+    *found = l.n > 0;
+    *out = l.n ? l.items[0].date_utc : 0;
+    store_list_clear(&l);
+    return 0;
+}
+
+/* Refreshes the thread's meta, Last-Modified and view. What the API serves
+ * depends on the clock only through which posts are visible, and that stays
+ * the same from the newest visible post's date until the next one comes due:
+ * the view's [lo, hi). With show_future nothing depends on the clock. */
+static int meta_refresh(struct api_call *c, struct api_tls *t)
+{
+    const struct api_config *cfg = &c->ctx->cfg;
+    int64_t newest = 0, next = 0;
+    int has_newest = 0, has_next = 0;
+    int rc = store_read_begin(t->st);
+    if (rc)
+        return rc;
+    rc = store_meta_get(t->st, c->now, cfg->show_future, &t->meta);
+    if (rc == 0 && !cfg->show_future)
+        rc = edge_date(t->st, c->now, 0, &has_newest, &newest);
+    if (rc == 0 && !cfg->show_future)
+        rc = edge_date(t->st, c->now, 1, &has_next, &next);
+    store_read_end(t->st);
     if (rc)
         return rc;
     /* A post dated in the future changes the lists when its time comes, with
      * no ingest: Last-Modified is the later of the two. */
-    lr.f.now = c->now;
-    lr.f.show_future = cfg->show_future;
-    lr.sort = STORE_SORT_DATE_DESC;
-    lr.limit = 1;
-    rc = store_posts_list(t->st, &lr, &l);
-    if (rc)
-        return rc;
-    int64_t newest = l.n ? l.items[0].date_utc : 0;
-    store_list_clear(&l);
-    if (newest > c->now)
-        newest = c->now;
     t->last_modified = t->meta.last_ingest > newest ? t->meta.last_ingest : newest;
-    t->meta_now = c->now;
+    t->view.generation = t->meta.generation;
+    t->view.last_ingest = t->meta.last_ingest;
+    t->view.lo = has_newest ? newest : INT64_MIN;
+    t->view.hi = has_next ? next : INT64_MAX;
     t->meta_valid = 1;
     return 0;
 }
 
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Publishes a check (or an open: it reads the same baseline) that started at
+ * start, after whatever it announced. */
+static void publish_check(struct api_ctx *ctx, uint64_t start)
+{
+    uint64_t last = atomic_load_explicit(&ctx->checked_at, memory_order_relaxed);
+    while (last < start &&
+           !atomic_compare_exchange_weak_explicit(&ctx->checked_at, &last, start,
+                                                  memory_order_release, memory_order_relaxed))
+        ;
+}
+
+/* Has another connection committed since this thread last looked? Strict mode
+ * asks the connection every time. With cfg.change_check_us, a check that any
+ * thread started less than that long ago stands in for this one, unless some
+ * thread has since announced a change (change_seq) this thread has not seen.
+ * A thread whose own check finds a change always announces it: its check may
+ * be what another thread relies on. */
+static int data_changed(struct api_ctx *ctx, struct api_tls *t)
+{
+    unsigned window = ctx->cfg.change_check_us;
+    uint64_t start = 0;
+    if (window) {
+        start = mono_us();
+        uint64_t last = atomic_load_explicit(&ctx->checked_at, memory_order_acquire);
+        uint64_t seq = atomic_load_explicit(&ctx->change_seq, memory_order_acquire);
+        if (last && seq == t->seen_seq && start - last < window)
+            return 0;
+    }
+    uint64_t seq = atomic_load_explicit(&ctx->change_seq, memory_order_acquire);
+    int changed = store_data_changed(t->st);
+    if (changed)
+        seq = atomic_fetch_add_explicit(&ctx->change_seq, 1, memory_order_acq_rel) + 1;
+    else if (seq != t->seen_seq)
+        changed = 1; /* another thread saw a commit: our meta predates it */
+    t->seen_seq = seq;
+    if (window)
+        publish_check(ctx, start);
+    return changed;
+}
+
 struct store *api_call_store(struct api_call *c, int quiet, int *st_out)
 {
-    struct api_tls *t = tls_get(c->ctx);
+    struct api_tls *t = NULL;
     int rc = 0;
+    if (c->store_tried) {
+        /* Once per request: the cache lookup and the handler see one state. */
+        rc = c->store_rc;
+        if (rc)
+            goto fail;
+        t = pthread_getspecific(c->ctx->key);
+        c->last_modified = t->last_modified;
+        if (st_out)
+            *st_out = 0;
+        return t->st;
+    }
+    c->store_tried = 1;
+    t = tls_get(c->ctx);
     if (!t) {
         rc = ST_NOMEM;
         goto fail;
     }
     if (!t->st) {
         t->meta_valid = 0;
+        t->seen_seq = atomic_load_explicit(&c->ctx->change_seq, memory_order_acquire);
+        uint64_t start = c->ctx->cfg.change_check_us ? mono_us() : 0;
         rc = store_open(&t->st, c->ctx->cfg.db_path, STORE_READONLY);
         if (rc) {
             t->st = NULL;
             goto fail;
         }
-    } else if (store_data_changed(t->st)) {
+        if (start)
+            publish_check(c->ctx, start);
+    } else if (data_changed(c->ctx, t)) {
         t->meta_valid = 0;
     }
-    if (!t->meta_valid || t->meta_now != c->now) {
+    if (!t->meta_valid || c->now < t->view.lo || c->now >= t->view.hi) {
         rc = meta_refresh(c, t);
         if (rc) {
             /* The file may have been replaced or broken: reopen next time. */
@@ -212,10 +310,12 @@ struct store *api_call_store(struct api_call *c, int quiet, int *st_out)
         }
     }
     c->last_modified = t->last_modified;
+    c->store_rc = 0;
     if (st_out)
         *st_out = 0;
     return t->st;
 fail:
+    c->store_rc = rc;
     if (st_out)
         *st_out = rc;
     if (!quiet) {
@@ -305,6 +405,60 @@ static void dispatch(struct api_call *c)
     }
 }
 
+/* The routes whose 200s are cached, and the parameter set each takes. */
+static int cache_route(enum api_route_id id, enum api_param_set *set)
+{
+    switch (id) {
+    case API_R_POSTS:
+    case API_R_TAG_POSTS:
+    case API_R_DOMAIN_POSTS:
+    case API_R_AUTHOR_POSTS:
+    case API_R_CATEGORY_POSTS:
+        *set = API_PARAMS_POSTS;
+        return 1;
+    case API_R_TAGS:
+    case API_R_DOMAINS:
+    case API_R_AUTHORS:
+    case API_R_CATEGORIES:
+        *set = API_PARAMS_TERMS;
+        return 1;
+    case API_R_POST:
+    case API_R_OPENAPI:
+        *set = API_PARAMS_NONE;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Answers a GET/HEAD from the response cache (1), or leaves in c where the
+ * handler's response is to go (0). The thread's data view is checked first
+ * (store_data_changed, the clock), so a hit is never older than what the
+ * handler would read now. */
+static int cache_lookup(struct api_call *c)
+{
+    struct api_cache *cache = c->ctx->cache;
+    enum api_param_set set;
+    if (!cache || !cache_route(c->route.id, &set) || !api_call_store(c, 1, NULL))
+        return 0;
+    struct api_tls *t = pthread_getspecific(c->ctx->key);
+    uint64_t epoch = api_cache_epoch(cache, &t->view, &t->memo);
+    if (api_cache_key(c->req, c->route.id, c->route.arg, set, c->ctx->cfg.default_limit,
+                      &c->cache_key, &c->cache_key_len) != 0)
+        return 0;
+    c->cache_hash = api_cache_hash(c->cache_key, c->cache_key_len);
+    struct api_cache_entry *e =
+        api_cache_get(cache, epoch, c->cache_key, c->cache_key_len, c->cache_hash);
+    api_metrics_cache(c->ctx->metrics, e != NULL);
+    if (!e) {
+        c->cache_epoch = epoch;
+        return 0;
+    }
+    api_http_serve(c, e, 0);
+    api_cache_entry_unref(e);
+    return 1;
+}
+
 void api_handle(struct api_ctx *ctx, const struct api_request *req, struct api_response *res)
 {
     struct api_call c;
@@ -328,6 +482,8 @@ void api_handle(struct api_ctx *ctx, const struct api_request *req, struct api_r
         if (strcmp(method, "OPTIONS") == 0) {
             api_http_options(&c);
         } else if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
+            if (cache_lookup(&c))
+                goto done;
             dispatch(&c);
         } else {
             api_call_problem(&c, 405, "This resource allows GET, HEAD and OPTIONS only.");
@@ -335,10 +491,12 @@ void api_handle(struct api_ctx *ctx, const struct api_request *req, struct api_r
         }
     }
     api_http_finish(&c);
+done:
     api_route_match_clear(&c.route);
     json_decref(c.json);
     free(c.raw);
     free(c.link);
+    free(c.cache_key);
 }
 
 int api_response_header(struct api_response *res, const char *name, const char *value)
@@ -359,6 +517,7 @@ void api_response_clear(struct api_response *res)
     if (!res)
         return;
     free(res->body);
+    api_body_unref(res->shared_body);
     for (size_t i = 0; i < res->n_headers; i++)
         free(res->headers[i].value);
     memset(res, 0, sizeof(*res));

@@ -16,7 +16,20 @@ struct api_config {
     int default_limit;          /* default 20 */
     int show_future;            /* serve posts dated in the future */
     const char *permalink;      /* informational; urls are stored at ingest */
+    size_t cache_bytes;         /* response cache bound in bytes; 0 disables it (so a
+                                   zeroed config has no cache): servers should default
+                                   it to API_CACHE_BYTES_DEFAULT */
+    unsigned change_check_us;   /* 0 (strict): every request asks SQLite whether another
+                                   connection committed (3 syscalls). N: one such check,
+                                   by any thread, covers every request that starts
+                                   within N us of it, so a commit is served by all
+                                   requests that start N us after it completed */
 };
+
+/* Defaults a server should use when not configured: 64 MiB of cache, and
+ * commits seen within 1 ms (at most ~1000 change checks per second). */
+#define API_CACHE_BYTES_DEFAULT ((size_t)64 << 20)
+#define API_CHANGE_CHECK_US_DEFAULT 1000u
 
 struct api_param {
     const char *name;  /* decoded, borrowed for the call */
@@ -38,6 +51,7 @@ struct api_request {
     const char *acr_method;  /* Access-Control-Request-Method */
     int bad_encoding;        /* the server found invalid percent-encoding or a NUL: answer 400 */
     const char *acr_headers; /* Access-Control-Request-Headers (a preflight echoes it) */
+    int accept_shared_body;  /* the caller handles api_response.shared_body (see there) */
 };
 
 #define API_MAX_HEADERS 16
@@ -46,6 +60,10 @@ struct api_header {
     const char *name;  /* static string */
     char *value;       /* owned by the response */
 };
+
+/* Immutable response bytes shared, without copying, between the response
+ * cache and every response sent from it; refcounted, thread-safe. */
+struct api_body;
 
 struct api_response {
     int status;
@@ -56,12 +74,33 @@ struct api_response {
     struct api_header headers[API_MAX_HEADERS];
     size_t n_headers;
     const char *route;        /* static route name for logs/metrics: "/v1/posts/{key}" */
+    /* Only when the request set accept_shared_body: a cacheable 200 (from the
+     * cache or on its way in) comes with body NULL and shared_body holding one
+     * reference (owned) to the bytes: api_body_data(shared_body), body_len of
+     * them (also for HEAD). api_response_clear drops the reference. To send
+     * the bytes after the response is cleared (libmicrohttpd's free callback),
+     * move the reference out (set shared_body to NULL) and api_body_unref it
+     * when done. Without accept_shared_body, body always holds an owned copy
+     * and this is NULL. */
+    struct api_body *shared_body;
 };
+
+/* The bytes of b (len api_body_len(b)); valid while a reference is held. */
+const void *api_body_data(const struct api_body *b);
+size_t api_body_len(const struct api_body *b);
+/* Takes one more reference; returns b. */
+struct api_body *api_body_ref(struct api_body *b);
+/* Drops one reference; the last frees the bytes. NULL-safe, any thread. */
+void api_body_unref(struct api_body *b);
 
 struct api_ctx; /* opaque, shared by all server threads; thread-safe */
 
 /* Creates the API context. The database is opened lazily, read-only, one
  * connection per calling thread; until it opens, /readyz answers 503.
+ * With cfg->cache_bytes, complete 200 responses of the read routes are kept
+ * (identity and gzip bytes, validators, headers) up to that many bytes, keyed
+ * by the normalized request and dropped as soon as the data changes (an
+ * ingest, or a future-dated post coming due).
  * On 0 *out is owned by the caller: api_ctx_free(). cfg is copied. */
 int api_ctx_new(struct api_ctx **out, const struct api_config *cfg);
 void api_ctx_free(struct api_ctx *ctx); /* NULL-safe; after all threads stopped */

@@ -10,19 +10,23 @@
 #include <stdint.h>
 
 #include "api.h"
+#include "api_cache.h"
 #include "api_metrics.h"
 #include "api_router.h"
 #include "store.h"
 
 /* One server thread's connection and what it caches from it. Dropped (the
- * cache) whenever store_data_changed() says another connection committed. */
+ * meta) whenever store_data_changed() says another connection committed, or
+ * the clock leaves the window in which no post comes due. */
 struct api_tls {
     struct api_ctx *ctx;
     struct store *st; /* NULL until it opens; retried on every request */
     int meta_valid;
-    int64_t meta_now; /* the second the cache was computed for */
     struct store_meta meta;
     int64_t last_modified;       /* max(last ingest, newest visible post date) */
+    struct api_cache_view view;  /* generation, last ingest, [lo, hi) of the meta */
+    struct api_cache_memo memo;  /* for api_cache_epoch */
+    uint64_t seen_seq;           /* ctx->change_seq when this thread last synced */
     struct api_tls *prev, *next; /* ctx->threads, under ctx->mu */
 };
 
@@ -33,6 +37,11 @@ struct api_ctx {
     pthread_mutex_t mu; /* guards threads */
     struct api_tls *threads;
     struct api_metrics *metrics;
+    struct api_cache *cache; /* NULL when cfg.cache_bytes is 0 */
+    /* Change checks shared by threads (cfg.change_check_us): bumped by every
+     * thread whose connection saw another's commit, and the start time (us,
+     * monotonic) of the latest check, published after its bump. */
+    atomic_uint_fast64_t change_seq, checked_at;
     uint64_t rid_seed;
     atomic_uint_fast64_t rid_counter;
 };
@@ -58,6 +67,14 @@ struct api_call {
     int has_total;
     int64_t total; /* X-Total-Count */
     char *link;    /* Link header value (owned) or NULL */
+
+    /* The store, once api_call_store ran (its result is kept for the call). */
+    int store_tried, store_rc;
+    /* Set by a cache lookup that missed: where the response goes. */
+    uint64_t cache_epoch; /* 0: do not insert */
+    char *cache_key;      /* owned */
+    size_t cache_key_len;
+    uint64_t cache_hash;
 };
 
 /* The request target for a problem's "instance" (the path when no target). */
@@ -96,8 +113,13 @@ void api_ops_metrics(struct api_call *c);
 void api_ops_openapi(struct api_call *c);
 
 /* Turns what the handler produced into c->res: body bytes, ETag and the
- * conditional 304, gzip, caching, CORS, Vary and X-Request-Id headers, HEAD. */
+ * conditional 304, gzip, caching, CORS, Vary and X-Request-Id headers, HEAD;
+ * a cacheable 200 goes into the response cache when c has a cache epoch. */
 void api_http_finish(struct api_call *c);
+/* Answers c from entry e (borrowed): 304 or 200, gzip or identity, the bytes
+ * copied (or shared when the request accepts that), and the per-request
+ * headers. exclusive: e is in no cache, its bytes may be moved out. */
+void api_http_serve(struct api_call *c, struct api_cache_entry *e, int exclusive);
 /* The CORS preflight / plain OPTIONS answer (204). */
 void api_http_options(struct api_call *c);
 /* Fills c->request_id: the client's when sane, else a fresh one. */

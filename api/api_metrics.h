@@ -15,11 +15,19 @@ void api_metrics_free(struct api_metrics *m); /* NULL-safe */
 /* Records one finished request. route is a route name (unknown names count
  * as "unmatched", so the label set stays bounded). */
 void api_metrics_record(struct api_metrics *m, const char *route, int status, double seconds);
-/* A conditional request answered 304 (hit) or a cacheable 200 sent in full (miss). */
+/* A response cache lookup: found (hit, whether answered 200 or 304) or not.
+ * Lock-free, so the hit path takes no shared lock for it. */
 void api_metrics_cache(struct api_metrics *m, int hit);
 
+/* The response cache's size for the gauges (zeros when it is disabled). */
+struct api_metrics_cache_size {
+    size_t bytes, entries;
+};
+
 /* Prometheus text format 0.0.4. meta NULL: the database is not open (postd_up 0).
- * Returns a heap string (free()) with *len set, or NULL on out of memory. */
-char *api_metrics_render(struct api_metrics *m, const struct store_meta *meta, size_t *len);
+ * cache may be NULL (reported as empty). Returns a heap string (free()) with
+ * *len set, or NULL on out of memory. */
+char *api_metrics_render(struct api_metrics *m, const struct store_meta *meta,
+                         const struct api_metrics_cache_size *cache, size_t *len);
 
 #endif

@@ -43,7 +43,7 @@ extern const struct api_field_def api_fields[];
 extern const size_t api_n_fields;
 
 struct api_query {
-    const char **list[API_L_COUNT]; /* owned arrays of borrowed values */
+    const char **list[API_L_COUNT]; /* owned arrays of borrowed values, sorted (strcmp) */
     size_t n_list[API_L_COUNT];
     int has_after, has_before;
     int64_t after, before;                /* UTC seconds: after inclusive, before exclusive */
@@ -57,8 +57,9 @@ struct api_query {
     int page_given;
     const char *cursor; /* borrowed, not yet decoded */
     const char *fields_raw, *include_raw;
-    uint32_t fields;  /* bit i = api_fields[i] kept; 0 = all */
-    unsigned include; /* STORE_INC_* bits (include= and heavy fields=) */
+    uint32_t fields;        /* bit i = api_fields[i] kept; 0 = all */
+    unsigned include;       /* STORE_INC_* bits (include= and heavy fields=) */
+    unsigned include_given; /* STORE_INC_* bits named by include= itself */
 };
 
 /* Parses and validates req's parameters for set. fixed names a list parameter
@@ -76,8 +77,11 @@ enum {
     API_QW_LIMIT = 1 << 3,   /* limit, always */
 };
 /* Writes the normalized query ("tag=a&tag=b&limit=20") of the parts in what to
- * f, values percent-encoded, parameters in a fixed order. *first tracks whether
- * a "&" is needed; set it to 1 before the first call. */
+ * f, values percent-encoded, parameters in a fixed order, the values of a list
+ * sorted and fields=/include= as sets in their canonical order: requests that
+ * differ only in such order get the same links, cursors and response bytes
+ * (which is what lets the response cache share one entry between them). *first
+ * tracks whether a "&" is needed; set it to 1 before the first call. */
 void api_query_write(FILE *f, const struct api_query *q, unsigned what, int *first);
 
 /* The name of a post sort ("-date") or terms sort ("-count"). */

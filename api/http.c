@@ -2,7 +2,10 @@
  * and conditional requests (RFC 9110 §13: If-None-Match with weak comparison
  * and "*", If-Modified-Since only without it), gzip content coding (zlib, only
  * when Accept-Encoding allows it and the body is over 1 KiB), caching headers
- * (RFC 9111), CORS, Vary, X-Request-Id and HEAD.
+ * (RFC 9111), CORS, Vary, X-Request-Id and HEAD. A cacheable 200 becomes a
+ * response cache entry first and is sent from it, exactly as a hit is; the
+ * per-request parts (304, gzip or not, CORS, X-Request-Id, HEAD, a copy or a
+ * shared reference of the bytes) are applied to the entry on every request.
  *
  * The ETag is "<16 hex FNV-1a 64><8 hex CRC-32>" of the identity body; the gzip
  * variant of the same bytes is the same tag with "-gz" inside the quotes, so
@@ -13,6 +16,7 @@
 #include <strings.h>
 #include <zlib.h>
 
+#include "api_cache.h"
 #include "api_call.h"
 #include "api_util.h"
 #include "status.h"
@@ -250,6 +254,107 @@ static void set_body(struct api_response *res, char *body, size_t len, const cha
     res->content_type = body ? type : NULL;
 }
 
+/* Turns the handler's cacheable 200 into an entry: body (taken, even on
+ * failure), both ETags, Last-Modified, X-Total-Count, Link (taken from c), and
+ * the gzip bytes when compress. NULL on out of memory. */
+static struct api_cache_entry *entry_build(struct api_call *c, char *body, size_t len,
+                                           const char *type, int compress)
+{
+    struct api_cache_entry *e = api_cache_entry_new();
+    if (!e || !(e->body = api_body_new(body, len))) {
+        free(body);
+        api_cache_entry_unref(e);
+        return NULL;
+    }
+    uint64_t h = api_fnv1a64(body, len, API_FNV64_BASIS);
+    uint32_t crc = (uint32_t)crc32(0L, (const Bytef *)body, (uInt)len);
+    snprintf(e->etag, sizeof(e->etag), "\"%016llx%08x\"", (unsigned long long)h, crc);
+    snprintf(e->etag_gz, sizeof(e->etag_gz), "\"%016llx%08x-gz\"", (unsigned long long)h, crc);
+    e->content_type = type;
+    e->cache_control = c->cache_control ? c->cache_control : c->ctx->cfg.cache_control;
+    e->last_modified = c->last_modified > 0 ? c->last_modified : 0;
+    if (e->last_modified)
+        api_http_date_format(e->last_modified, e->lm);
+    if (c->has_total) {
+        e->has_total = 1;
+        snprintf(e->total, sizeof(e->total), "%lld", (long long)c->total);
+    }
+    if (c->link && c->link[0]) {
+        e->link = c->link;
+        c->link = NULL;
+    }
+    char *z = NULL;
+    size_t zn = 0;
+    /* Without gzip bytes the entry is still good: sent as identity. */
+    if (compress && len > GZIP_MIN && gzip_body(body, len, &z, &zn) == 0 &&
+        !(e->gz = api_body_new(z, zn)))
+        free(z);
+    return e;
+}
+
+void api_http_serve(struct api_call *c, struct api_cache_entry *e, int exclusive)
+{
+    struct api_response *res = c->res;
+    const struct api_request *req = c->req;
+    /* e->gz exists only for bodies over GZIP_MIN. */
+    int gz = e->gz && accepts_gzip(req->accept_encoding);
+    const char *etag = gz ? e->etag_gz : e->etag;
+
+    int not_modified = 0;
+    if (req->if_none_match) {
+        not_modified = none_match(req->if_none_match, etag);
+    } else if (req->if_modified_since && e->lm[0]) {
+        int64_t ims;
+        if (api_http_date_parse(req->if_modified_since, &ims) == 0 && e->last_modified <= ims)
+            not_modified = 1;
+    }
+    if (not_modified) {
+        res->status = 304;
+        set_body(res, NULL, 0, NULL);
+        hdr(c, "ETag", etag);
+        hdr(c, "Cache-Control", e->cache_control);
+        if (e->lm[0])
+            hdr(c, "Last-Modified", e->lm);
+        common_headers(c);
+        return;
+    }
+
+    struct api_body *b = gz ? e->gz : e->body;
+    res->status = 200;
+    set_body(res, NULL, 0, NULL);
+    if (req->accept_shared_body) {
+        res->shared_body = api_body_ref(b);
+    } else if (exclusive) {
+        /* Nobody else can see this entry: hand its bytes over. */
+        res->body = b->data;
+        b->data = NULL;
+    } else {
+        res->body = malloc(b->len + 1);
+        if (!res->body) {
+            res->status = 500;
+            hdr(c, "Cache-Control", "no-store");
+            common_headers(c);
+            return;
+        }
+        memcpy(res->body, b->data, b->len);
+    }
+    res->body_len = b->len;
+    res->content_type = e->content_type;
+    if (gz)
+        hdr(c, "Content-Encoding", "gzip");
+    hdr(c, "ETag", etag);
+    if (e->lm[0])
+        hdr(c, "Last-Modified", e->lm);
+    hdr(c, "Cache-Control", e->cache_control);
+    if (e->has_total)
+        hdr(c, "X-Total-Count", e->total);
+    if (e->link)
+        hdr(c, "Link", e->link);
+    common_headers(c);
+    if (req->method && strcmp(req->method, "HEAD") == 0)
+        res->head_only = 1;
+}
+
 void api_http_finish(struct api_call *c)
 {
     struct api_response *res = c->res;
@@ -271,42 +376,35 @@ void api_http_finish(struct api_call *c)
         type = c->raw_type;
         c->raw = NULL;
     }
-    res->status = c->status;
 
-    int gz = body && len > GZIP_MIN && accepts_gzip(req->accept_encoding);
-    const char *cache_control = c->cache_control ? c->cache_control : c->ctx->cfg.cache_control;
-    char etag[48] = "", lm[32] = "";
     if (c->status == 200 && body && c->cacheable) {
-        uint64_t h = api_fnv1a64(body, len, API_FNV64_BASIS);
-        uint32_t crc = (uint32_t)crc32(0L, (const Bytef *)body, (uInt)len);
-        snprintf(etag, sizeof(etag), "\"%016llx%08x%s\"", (unsigned long long)h, crc,
-                 gz ? "-gz" : "");
-        if (c->last_modified > 0)
-            api_http_date_format(c->last_modified, lm);
-
-        int not_modified = 0;
-        if (req->if_none_match) {
-            not_modified = none_match(req->if_none_match, etag);
-        } else if (req->if_modified_since && lm[0]) {
-            int64_t ims;
-            if (api_http_date_parse(req->if_modified_since, &ims) == 0 && c->last_modified <= ims)
-                not_modified = 1;
-        }
-        api_metrics_cache(c->ctx->metrics, not_modified);
-        if (not_modified) {
-            free(body);
-            res->status = 304;
-            set_body(res, NULL, 0, NULL);
-            hdr(c, "ETag", etag);
-            hdr(c, "Cache-Control", cache_control);
-            if (lm[0])
-                hdr(c, "Last-Modified", lm);
-            common_headers(c);
+        /* Every cacheable 200 takes the path a cache hit takes, so a hit and
+         * the miss that filled it send the same bytes and headers. A lookup
+         * left an epoch in c: the entry goes into the cache (gzip made now,
+         * once); otherwise it only serves this request (gzip only if asked). */
+        int insert = c->cache_epoch && !c->cache_control;
+        struct api_cache_entry *e =
+            entry_build(c, body, len, type, insert || accepts_gzip(req->accept_encoding));
+        if (!e) {
+            api_call_problem(c, 500, "out of memory");
+            body = api_json_dump(c->json, &len);
+            type = "application/problem+json";
+        } else {
+            if (insert) {
+                e->key = c->cache_key;
+                e->key_len = c->cache_key_len;
+                e->hash = c->cache_hash;
+                c->cache_key = NULL;
+                insert = api_cache_put(c->ctx->cache, c->cache_epoch, e);
+            }
+            api_http_serve(c, e, !insert);
+            api_cache_entry_unref(e);
             return;
         }
     }
+    res->status = c->status;
 
-    if (gz) {
+    if (body && len > GZIP_MIN && accepts_gzip(req->accept_encoding)) {
         char *z = NULL;
         size_t zn = 0;
         if (gzip_body(body, len, &z, &zn) == 0) {
@@ -314,24 +412,14 @@ void api_http_finish(struct api_call *c)
             body = z;
             len = zn;
             hdr(c, "Content-Encoding", "gzip");
-        } else if (etag[0]) {
-            /* Sent as identity after all: the tag must say so. */
-            size_t el = strlen(etag);
-            memcpy(etag + el - 4, "\"", 2);
         }
     }
     set_body(res, body, len, type);
 
-    if (etag[0]) {
-        hdr(c, "ETag", etag);
-        if (lm[0])
-            hdr(c, "Last-Modified", lm);
-        hdr(c, "Cache-Control", cache_control);
-    } else if (c->status == 200 && c->cache_control) {
+    if (c->status == 200 && c->cache_control)
         hdr(c, "Cache-Control", c->cache_control);
-    } else if (c->status >= 400) {
+    else if (c->status >= 400)
         hdr(c, "Cache-Control", "no-store");
-    }
     if (c->status == 200 && c->has_total) {
         char buf[24];
         snprintf(buf, sizeof(buf), "%lld", (long long)c->total);

@@ -1,10 +1,12 @@
 /* The numbers /metrics reports: requests by route and status, a latency
- * histogram per route, conditional-request cache hits and misses. One mutex
- * guards the tables (a few dozen instructions per request, far below the cost
- * of a request); the route label is always one of the static route names. */
+ * histogram per route, response cache hits, misses and size. One mutex guards
+ * the tables (a few dozen instructions per request, far below the cost of a
+ * request); the cache counters are atomics, bumped inside api_handle on every
+ * cached read. The route label is always one of the static route names. */
 #include "api_metrics.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +33,7 @@ struct route_stats {
 struct api_metrics {
     pthread_mutex_t mu;
     struct route_stats routes[API_R_COUNT];
-    uint64_t hits, misses;
+    atomic_uint_fast64_t hits, misses;
 };
 
 struct api_metrics *api_metrics_new(void)
@@ -43,6 +45,8 @@ struct api_metrics *api_metrics_new(void)
         free(m);
         return NULL;
     }
+    atomic_init(&m->hits, 0);
+    atomic_init(&m->misses, 0);
     return m;
 }
 
@@ -98,15 +102,11 @@ void api_metrics_cache(struct api_metrics *m, int hit)
 {
     if (!m)
         return;
-    pthread_mutex_lock(&m->mu);
-    if (hit)
-        m->hits++;
-    else
-        m->misses++;
-    pthread_mutex_unlock(&m->mu);
+    atomic_fetch_add_explicit(hit ? &m->hits : &m->misses, 1, memory_order_relaxed);
 }
 
-char *api_metrics_render(struct api_metrics *m, const struct store_meta *meta, size_t *len)
+char *api_metrics_render(struct api_metrics *m, const struct store_meta *meta,
+                         const struct api_metrics_cache_size *cache, size_t *len)
 {
     char *buf = NULL;
     size_t n = 0;
@@ -147,15 +147,24 @@ char *api_metrics_render(struct api_metrics *m, const struct store_meta *meta, s
                 (unsigned long long)s->count);
     }
 
+    pthread_mutex_unlock(&m->mu);
     fprintf(f,
-            "# HELP postd_cache_hits_total Conditional requests answered 304 Not Modified.\n"
+            "# HELP postd_cache_hits_total Reads answered from the response cache (200 or 304).\n"
             "# TYPE postd_cache_hits_total counter\n"
             "postd_cache_hits_total %llu\n"
-            "# HELP postd_cache_misses_total Cacheable 200 responses sent in full.\n"
+            "# HELP postd_cache_misses_total Cacheable reads that found no response in the "
+            "cache.\n"
             "# TYPE postd_cache_misses_total counter\n"
-            "postd_cache_misses_total %llu\n",
-            (unsigned long long)m->hits, (unsigned long long)m->misses);
-    pthread_mutex_unlock(&m->mu);
+            "postd_cache_misses_total %llu\n"
+            "# HELP postd_cache_bytes Bytes held by the response cache.\n"
+            "# TYPE postd_cache_bytes gauge\n"
+            "postd_cache_bytes %zu\n"
+            "# HELP postd_cache_entries Responses held by the response cache.\n"
+            "# TYPE postd_cache_entries gauge\n"
+            "postd_cache_entries %zu\n",
+            (unsigned long long)atomic_load_explicit(&m->hits, memory_order_relaxed),
+            (unsigned long long)atomic_load_explicit(&m->misses, memory_order_relaxed),
+            cache ? cache->bytes : 0, cache ? cache->entries : 0);
 
     fprintf(f,
             "# HELP postd_up Whether the database is open with a schema (1) or not (0).\n"

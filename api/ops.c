@@ -44,8 +44,10 @@ void api_ops_readyz(struct api_call *c)
 void api_ops_metrics(struct api_call *c)
 {
     struct store *st = api_call_store(c, 1, NULL);
+    struct api_metrics_cache_size cs;
     size_t len = 0;
-    char *text = api_metrics_render(c->ctx->metrics, st ? api_call_meta(c) : NULL, &len);
+    api_cache_size(c->ctx->cache, &cs.bytes, &cs.entries);
+    char *text = api_metrics_render(c->ctx->metrics, st ? api_call_meta(c) : NULL, &cs, &len);
     if (!text) {
         api_call_fail(c, ST_NOMEM, "metrics");
         return;
@@ -82,4 +84,5 @@ void api_ops_openapi(struct api_call *c)
     c->raw_type = "application/json; charset=utf-8";
     c->status = 200;
     c->cacheable = 1;
+    c->last_modified = 0; /* the document is the build's, not the data's */
 }

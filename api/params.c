@@ -292,7 +292,7 @@ static int parse_fields(const char *v, uint32_t *fields, unsigned *include, char
     }
 }
 
-static int parse_include(const char *v, unsigned *include, char *why, size_t wn)
+static int parse_include(const char *v, unsigned *include, unsigned *given, char *why, size_t wn)
 {
     const char *p = v;
     for (;;) {
@@ -314,10 +314,16 @@ static int parse_include(const char *v, unsigned *include, char *why, size_t wn)
             return -1;
         }
         *include |= 1u << i; /* include_names follow the STORE_INC_* bit order */
+        *given |= 1u << i;
         if (!e)
             return 0;
         p = e + 1;
     }
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 static const struct spec *find_spec(const struct spec *spec, size_t n, const char *name)
@@ -416,7 +422,7 @@ static int check_value(struct api_query *q, const struct spec *s, const char *v,
         return 0;
     case K_INCLUDE:
         q->include_raw = v;
-        if (parse_include(v, &q->include, why, sizeof(why)))
+        if (parse_include(v, &q->include, &q->include_given, why, sizeof(why)))
             return api_invalid_add(inv, s->name, why);
         return 0;
     }
@@ -497,6 +503,11 @@ int api_query_parse(struct api_query *q, const struct api_request *req, enum api
         }
     }
 
+    /* The filters are sets: one order for links, cursor hashes and cache keys. */
+    for (int i = 0; i < API_L_COUNT && rc == 0; i++)
+        if (q->n_list[i] > 1)
+            qsort(q->list[i], q->n_list[i], sizeof(char *), str_cmp);
+
     /* Combinations. */
     if (rc == 0 && q->page_given && q->cursor) {
         rc = api_invalid_add(&inv, "page", "cannot be combined with cursor");
@@ -552,10 +563,24 @@ void api_query_write(FILE *f, const struct api_query *q, unsigned what, int *fir
     if ((what & API_QW_SORT) && q->sort_raw)
         put(f, first, "sort", q->sort_raw);
     if (what & API_QW_VIEW) {
-        if (q->fields_raw)
-            put(f, first, "fields", q->fields_raw);
-        if (q->include_raw)
-            put(f, first, "include", q->include_raw);
+        /* As sets, in table order: "title,id,id" is written "id,title". */
+        char buf[API_MAX_VALUE + 1];
+        size_t n = 0;
+        if (q->fields_raw) {
+            for (size_t i = 0; i < api_n_fields; i++)
+                if (q->fields & (1u << i))
+                    n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", n ? "," : "",
+                                          api_fields[i].name);
+            put(f, first, "fields", buf);
+        }
+        if (q->include_raw) {
+            n = 0;
+            for (size_t i = 0; i < sizeof(include_names) / sizeof(include_names[0]); i++)
+                if (q->include_given & (1u << i))
+                    n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", n ? "," : "",
+                                          include_names[i]);
+            put(f, first, "include", buf);
+        }
     }
     if (what & API_QW_LIMIT) {
         char buf[24];

@@ -368,6 +368,8 @@ static int cmd_serve(const struct config *cfg)
         .default_limit = cfg->default_limit,
         .show_future = cfg->future,
         .permalink = cfg->permalink,
+        .cache_bytes = (size_t)cfg->cache_size,
+        .change_check_us = (unsigned)cfg->change_check_us,
     };
     struct api_ctx *api = NULL;
     struct http_server *srv = NULL;

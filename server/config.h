@@ -34,6 +34,8 @@ enum config_key {
     CONFIG_TIMEZONE,
     CONFIG_PERMALINK,
     CONFIG_JOBS,
+    CONFIG_CACHE_SIZE,
+    CONFIG_CHANGE_CHECK_US,
     CONFIG_N_KEYS
 };
 
@@ -63,6 +65,8 @@ struct config {
     int tz_offset;  /* seconds east of UTC */
     char *permalink;
     int jobs; /* 0: one per CPU */
+    int cache_size;      /* bytes of the response cache; 0: off */
+    int change_check_us; /* how long one data-change check covers all threads */
 
     struct config_listen listen_addr;
     char *file;                  /* the YAML file that was read, or NULL */

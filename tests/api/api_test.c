@@ -206,6 +206,7 @@ struct api_ctx *t_ctx(const char *db, int show_future)
         .max_limit = 100,
         .default_limit = 20,
         .show_future = show_future,
+        .cache_bytes = API_CACHE_BYTES_DEFAULT, /* every api test runs with the cache */
     };
     struct api_ctx *ctx = NULL;
     assert_int_equal(api_ctx_new(&ctx, &cfg), 0);

@@ -47,7 +47,8 @@ void fx_rmdir(const char *dir);
 /* Fills a struct post for fixture post i (caller post_clear). */
 void fx_post_fill(int i, struct post *p);
 
-/* A context over db with default config (show_future as given). */
+/* A context over db with default config (show_future as given), the response
+ * cache on at its default size. */
 struct api_ctx *t_ctx(const char *db, int show_future);
 
 /* Extra request headers for t_do. */
