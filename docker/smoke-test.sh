@@ -10,8 +10,9 @@
 # Environment: CONTAINER_ENGINE (docker), CONTAINER_BUILD_FLAGS (extra build flags;
 # podman needs --format docker for HEALTHCHECK), SMOKE_IMAGE (postd:smoke),
 # SMOKE_SKIP_BUILD=1 to test an image already built. Needs curl on the host.
-# Loopback only; every wait is bounded; the container is removed on exit (the image
-# is kept, for inspection). Ends with "smoke: N passed, M failed"; exits 1 on failure.
+# Loopback only; every wait is bounded; the container and its anonymous volumes are
+# removed on exit (the image is kept, for inspection). Ends with
+# "smoke: N passed, M failed"; exits 1 on any failure.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -25,7 +26,7 @@ tmp=$(mktemp -d)
 
 # shellcheck disable=SC2317  # called by the trap
 cleanup() {
-    "$engine" rm -f "$name" >/dev/null 2>&1 || true
+    "$engine" rm -f -v "$name" >/dev/null 2>&1 || true
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -87,7 +88,7 @@ for _ in 1 2 3; do
         started=1
         break
     fi
-    "$engine" rm -f "$name" >/dev/null 2>&1 || true
+    "$engine" rm -f -v "$name" >/dev/null 2>&1 || true
 done
 if [ "$started" != 1 ]; then
     bad "container starts"
@@ -190,6 +191,11 @@ else
 fi
 check "postd-health fails on a wrong port" \
     test "$("$engine" exec "$name" postd-health http://127.0.0.1:1/healthz >/dev/null 2>&1; echo $?)" = 1
+
+"$engine" logs "$name" >"$tmp/log" 2>&1 || true
+check "postd warned about no setting (the entrypoint consumes its own)" \
+    test -z "$(grep -i 'warning' "$tmp/log" | grep -iv 'systemd' || true)"
+check "the entrypoint ingested /posts" grep -q '^entrypoint: ingesting /posts' "$tmp/log"
 
 uid=$("$engine" exec "$name" id -u | tr -d '\r')
 check "the server runs as non-root (uid ${uid:-none})" test -n "$uid" -a "$uid" != 0
