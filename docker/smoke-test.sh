@@ -189,8 +189,8 @@ else
     done
     check "HEALTHCHECK reports healthy (got ${hs:-none})" test "$hs" = healthy
 fi
-check "postd-health fails on a wrong port" \
-    test "$("$engine" exec "$name" postd-health http://127.0.0.1:1/healthz >/dev/null 2>&1; echo $?)" = 1
+check "postd health fails on a wrong port" \
+    test "$("$engine" exec "$name" postd health --listen 127.0.0.1:1 >/dev/null 2>&1; echo $?)" = 1
 
 "$engine" logs "$name" >"$tmp/log" 2>&1 || true
 check "postd warned about no setting (the entrypoint consumes its own)" \

@@ -20,6 +20,7 @@
 
 #include "api.h"
 #include "config.h"
+#include "health.h"
 #include "http.h"
 #include "ingest.h"
 #include "status.h"
@@ -32,7 +33,7 @@
 /* How long serve waits for requests under way after SIGTERM. */
 #define SHUTDOWN_GRACE_SECONDS 10.0
 
-enum cmd { CMD_INGEST, CMD_CHECK, CMD_SERVE, CMD_CONFIG, N_CMDS };
+enum cmd { CMD_INGEST, CMD_CHECK, CMD_SERVE, CMD_CONFIG, CMD_HEALTH, N_CMDS };
 
 static const struct {
     const char *name;
@@ -47,6 +48,9 @@ static const struct {
     [CMD_SERVE] = {"serve", CONFIG_CMD_SERVE, "", "serve the database over HTTP"},
     [CMD_CONFIG] = {"config", CONFIG_CMD_INGEST | CONFIG_CMD_CHECK | CONFIG_CMD_SERVE, "",
                     "print the effective configuration and where each value comes from"},
+    [CMD_HEALTH] = {"health", CONFIG_CMD_SERVE, "[PATH]",
+                    "GET PATH (default /healthz) from the server at the listen address; "
+                    "exit 0 on 200 (a container HEALTHCHECK)"},
 };
 
 static void usage(FILE *f)
@@ -358,6 +362,23 @@ static int cmd_check(const struct args *a, const struct config *cfg)
     return exit_for(rc);
 }
 
+/* The probe a container HEALTHCHECK runs: a wildcard listen address is probed
+ * on loopback of the same family. */
+static int cmd_health(const struct args *a, const struct config *cfg)
+{
+    const struct config_listen *l = &cfg->listen_addr;
+    const char *host = l->host, *path = a->n_dirs ? a->dirs[0] : "/healthz";
+
+    if (path[0] != '/')
+        return bad_usage(CMD_HEALTH, "PATH must start with /: %s", path);
+    if (strcmp(host, "0.0.0.0") == 0 || host[0] == '\0')
+        host = "127.0.0.1";
+    else if (strcmp(host, "::") == 0)
+        host = "::1";
+    return health_probe(host, l->port ? l->port : 8080, path, 3) == 200 ? CLI_EXIT_OK
+                                                                         : CLI_EXIT_REJECTED;
+}
+
 static int cmd_serve(const struct config *cfg)
 {
     struct api_config ac = {
@@ -454,7 +475,8 @@ int cli_main(int argc, char **argv, char **envp)
         cmd_usage(cmd, stdout);
         goto out;
     }
-    if ((cmd == CMD_SERVE || cmd == CMD_CONFIG) && a.n_dirs) {
+    if ((cmd == CMD_SERVE || cmd == CMD_CONFIG || (cmd == CMD_HEALTH && a.n_dirs > 1)) &&
+        a.n_dirs) {
         rc = bad_usage(cmd, "unexpected argument %s", a.dirs[0]);
         goto out;
     }
@@ -469,6 +491,9 @@ int cli_main(int argc, char **argv, char **envp)
             break;
         case CMD_SERVE:
             rc = cmd_serve(&cfg);
+            break;
+        case CMD_HEALTH:
+            rc = cmd_health(&a, &cfg);
             break;
         case CMD_CONFIG:
             if (cfg.file)

@@ -43,7 +43,7 @@ run 0 "$POSTD" help
 has out '^usage: postd' "help"
 run 0 "$POSTD" --version
 has out '^postd [0-9]+\.[0-9]+\.[0-9]+$' "--version"
-for cmd in ingest check serve config; do
+for cmd in ingest check serve config health; do
     run 0 "$POSTD" "$cmd" --help
     has out "^usage: postd $cmd" "$cmd --help"
     run 0 "$POSTD" help "$cmd"
@@ -201,7 +201,15 @@ if [ -n "$port" ]; then
     has s1.err '^postd: serving db/a\.db on http://127\.0\.0\.1:[0-9]+ \(2 threads\)$' "startup line"
     run 2 "$POSTD" serve --config empty.yaml --db db/a.db --listen "127.0.0.1:$port"
     has err "127\.0\.0\.1:$port" "a port in use is named"
+    # postd health: the container HEALTHCHECK probe
+    run 0 "$POSTD" health --config empty.yaml --listen "127.0.0.1:$port"
+    run 0 env POSTD_LISTEN="0.0.0.0:$port" "$POSTD" health --config empty.yaml /readyz
+    run 1 "$POSTD" health --config empty.yaml --listen "127.0.0.1:$port" /no-such-path
+    has err 'answered 404' "health names the status it got"
+    run 2 "$POSTD" health --config empty.yaml --listen "127.0.0.1:$port" healthz
     stop_server $pid TERM
+    run 1 "$POSTD" health --config empty.yaml --listen "127.0.0.1:$port"
+    has err 'cannot connect' "health on a stopped server"
 else
     kill -KILL $pid 2>/dev/null
     fail "no startup line from serve: $(cat s1.err)"
