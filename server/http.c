@@ -30,6 +30,8 @@
 
 /* A request body larger than this gets 413 (no endpoint reads one). */
 #define MAX_BODY ((size_t)1 << 20)
+/* The longest request line a NUL check trusts the layout for (see nul_in_target). */
+#define MAX_LINE ((uintptr_t)16 << 20)
 
 struct http_server {
     struct MHD_Daemon *daemon;
@@ -40,7 +42,8 @@ struct http_server {
 };
 
 struct req {
-    char *target; /* raw, as received */
+    char *target; /* raw, as received (up to a NUL byte: see nul_in_target) */
+    size_t target_len;
     char method[16];
     char remote[64];
     struct timespec start;
@@ -223,9 +226,12 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct req *r,
     return ret;
 }
 
-/* 413 for a body no endpoint wants; the API has no body-size notion, so the
- * problem document is made here. */
-static enum MHD_Result send_too_large(struct MHD_Connection *conn, struct req *r)
+/* A problem answered before the API sees the request (a body no endpoint wants,
+ * a request whose framing cannot be trusted): the API is not called, so the
+ * problem document is made here. The connection is closed after it: whatever
+ * follows on it cannot be told apart from the body. */
+static enum MHD_Result send_refusal(struct MHD_Connection *conn, struct req *r, int status,
+                                    const char *title, const char *detail)
 {
     struct api_response res = {0};
     const char *rid = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
@@ -238,23 +244,86 @@ static enum MHD_Result send_too_large(struct MHD_Connection *conn, struct req *r
         snprintf(made, sizeof made, "%016llx", v);
         rid = made;
     }
-    json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:s?}", "type", "about:blank", "title",
-                          "Content Too Large", "status", 413, "detail",
-                          "request bodies are not accepted here", "instance", r->target);
+    json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:s?}", "type", "about:blank", "title", title,
+                          "status", status, "detail", detail, "instance", r->target);
     enum MHD_Result ret = MHD_NO;
 
-    res.status = 413;
+    res.status = status;
     res.content_type = "application/problem+json";
     res.route = "other";
     res.body = o ? json_dumps(o, JSON_COMPACT) : NULL;
     res.body_len = res.body ? strlen(res.body) : 0;
     json_decref(o);
     if (api_response_header(&res, "Connection", "close") == 0 &&
+        api_response_header(&res, "Cache-Control", "no-store") == 0 &&
         api_response_header(&res, "X-Request-Id", rid) == 0 &&
         api_response_header(&res, "Vary", "Accept-Encoding, Origin") == 0)
         ret = send_response(conn, r, &res, 0);
     api_response_clear(&res);
     return ret;
+}
+
+struct head_scan {
+    int n_content_length;
+    int space_in_name;
+};
+
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    struct head_scan *h = cls;
+    (void)kind;
+    (void)value;
+    if (!key)
+        return MHD_YES;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+        h->n_content_length++;
+    if (strpbrk(key, " \t"))
+        h->space_in_name = 1;
+    return MHD_YES;
+}
+
+/* Why the request's header block is refused, or NULL. Whitespace between a
+ * field name and its colon must get 400 (RFC 9112 §5.1). No endpoint reads a
+ * body; one on a GET or HEAD has no meaning (RFC 9110 §9.3.1) and is how requests
+ * are smuggled past a proxy that frames it differently, and so are several
+ * Content-Length headers and a Transfer-Encoding that is not chunked (RFC 9112
+ * §6.1, §6.3: 400 and close). libmicrohttpd would read the first and ignore the
+ * rest. */
+static const char *bad_head(struct MHD_Connection *conn, const char *method)
+{
+    const char *te =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    const char *cl =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    struct head_scan h = {0};
+
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, scan_header, &h);
+    if (h.space_in_name)
+        return "whitespace between a header name and its colon";
+    if (h.n_content_length > 1)
+        return "several Content-Length headers";
+    if (te && strcasecmp(te, "chunked") != 0)
+        return "a Transfer-Encoding other than chunked";
+    if (te && cl)
+        return "both Transfer-Encoding and Content-Length";
+    if ((strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) &&
+        (te || (cl && strtoull(cl, NULL, 10) > 0)))
+        return "a body on a GET or HEAD request";
+    return NULL;
+}
+
+/* libmicrohttpd hands the request target over as a C string, so a NUL byte in
+ * the request line cuts the target short and the rest is dropped unseen. In the
+ * line buffer the version follows the target ("<target>\0HTTP/1.1"); a gap
+ * between the end of the target and the version is where a NUL was. Pointers
+ * that are not laid out like that (another libmicrohttpd) skip the check. */
+static int nul_in_target(const char *url, size_t target_len, const char *version)
+{
+    uintptr_t u = (uintptr_t)url, v = (uintptr_t)version;
+    if (!url || !version || !*version || v <= u || v - u > MAX_LINE)
+        return 0;
+    return v - u != target_len + 1;
 }
 
 /* ---- libmicrohttpd callbacks ------------------------------------------------- */
@@ -270,6 +339,17 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
         free(r);
         return NULL;
     }
+    r->target_len = strlen(r->target);
+    /* The query string is parsed from r->target (http_target_parse), never from
+     * libmicrohttpd's argument list. libmicrohttpd would parse it right after this
+     * callback into records of ~56 bytes each from the connection's memory pool,
+     * and when a query of many short parameters ("a&a&a...") exhausts the pool it
+     * fails to answer and holds the connection until it times out. Ending the
+     * string it parses at the '?' skips that; uri points into libmicrohttpd's
+     * writable request-line buffer, which it writes there itself next. */
+    char *query = uri ? strchr((char *)uri, '?') : NULL;
+    if (query && query[1])
+        query[1] = '\0';
     clock_gettime(CLOCK_MONOTONIC, &r->start);
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -307,8 +387,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         snprintf(r->method, sizeof r->method, "%s", method);
         const char *cl =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        const char *head;
+        if (nul_in_target(url, r->target_len, version))
+            return send_refusal(conn, r, 400, "Bad Request",
+                                "The request target contains a NUL byte.");
         if (cl && strtoull(cl, NULL, 10) > MAX_BODY)
-            return send_too_large(conn, r);
+            return send_refusal(conn, r, 413, "Content Too Large",
+                                "request bodies are not accepted here");
+        if ((head = bad_head(conn, method)))
+            return send_refusal(conn, r, 400, "Bad Request", head);
         if (*upload_data_size == 0)
             return MHD_YES; /* answer on the next call: keeps the connection alive */
     }
@@ -316,7 +403,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->body_bytes += *upload_data_size;
         *upload_data_size = 0;
         if (r->body_bytes > MAX_BODY)
-            return send_too_large(conn, r);
+            return send_refusal(conn, r, 413, "Content Too Large",
+                                "request bodies are not accepted here");
         return MHD_YES;
     }
 
@@ -397,14 +485,17 @@ int http_server_start(struct http_server **out, const struct config *cfg, struct
     if (cfg->listen_addr.family == AF_INET6)
         flags |= MHD_USE_IPv6;
 
-    s->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, &on_request, s, MHD_OPTION_SOCK_ADDR,
-        (const struct sockaddr *)&cfg->listen_addr.addr, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned int)cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned int)cfg->connection_limit, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned int)cfg->connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)cfg->max_request_header, MHD_OPTION_URI_LOG_CALLBACK, &on_uri, s,
-        MHD_OPTION_NOTIFY_COMPLETED, &on_completed, s, MHD_OPTION_END);
+    /* STRICT_FOR_CLIENT 1: an HTTP/1.1 request without Host and a space inside the
+     * request target get 400, as RFC 9112 §3.2 and §3 require. */
+    s->daemon =
+        MHD_start_daemon(flags, 0, NULL, NULL, &on_request, s, MHD_OPTION_SOCK_ADDR,
+                         (const struct sockaddr *)&cfg->listen_addr.addr,
+                         MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
+                         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->connection_limit,
+                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->connection_timeout,
+                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->max_request_header,
+                         MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_URI_LOG_CALLBACK, &on_uri, s,
+                         MHD_OPTION_NOTIFY_COMPLETED, &on_completed, s, MHD_OPTION_END);
     if (!s->daemon) {
         fprintf(stderr, "postd: cannot listen on %s\n", cfg->listen);
         free(s);
