@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <strings.h>
 #include <sys/random.h>
 #include <time.h>
@@ -39,6 +40,8 @@ struct http_server {
     FILE *access_log;
     int port;
     atomic_long in_flight; /* requests between the URI callback and completion */
+    atomic_long open_conns; /* connections libmicrohttpd holds */
+    atomic_int stopping;    /* SIGTERM: every response closes its connection */
 };
 
 struct req {
@@ -187,15 +190,29 @@ static const char *header_value(const struct api_response *res, const char *name
     return NULL;
 }
 
+static void release_body(void *cls)
+{
+    api_body_unref(cls);
+}
+
 /* Sends res; takes its body when libmicrohttpd accepts it. MHD_NO closes the
- * connection (only when out of memory). */
+ * connection (only when out of memory). closing: ask the client to close. */
 static enum MHD_Result send_response(struct MHD_Connection *conn, struct req *r,
-                                     struct api_response *res, int is_head)
+                                     struct api_response *res, int is_head, int closing)
 {
     struct MHD_Response *mr;
     size_t len = res->body ? res->body_len : 0;
 
-    if (len) {
+    if (res->shared_body) {
+        /* A cached body: libmicrohttpd sends the cache's bytes, no copy, and
+         * drops our reference when it is done with them. */
+        struct api_body *b = res->shared_body;
+        len = api_body_len(b);
+        mr = MHD_create_response_from_buffer_with_free_callback_cls(
+            len, (void *)api_body_data(b), &release_body, b);
+        if (mr)
+            res->shared_body = NULL;
+    } else if (len) {
         mr = MHD_create_response_from_buffer(len, res->body, MHD_RESPMEM_MUST_FREE);
         if (mr)
             res->body = NULL; /* libmicrohttpd frees it now */
@@ -211,6 +228,10 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct req *r,
         if (res->headers[i].name && res->headers[i].value &&
             MHD_add_response_header(mr, res->headers[i].name, res->headers[i].value) != MHD_YES)
             fprintf(stderr, "postd: dropped invalid response header %s\n", res->headers[i].name);
+    /* While stopping, a client must not send another request on this connection:
+     * it would be cut off when the daemon stops. */
+    if (closing && !header_value(res, "Connection"))
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
 
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned int)res->status, mr);
     MHD_destroy_response(mr);
@@ -258,7 +279,7 @@ static enum MHD_Result send_refusal(struct MHD_Connection *conn, struct req *r, 
         api_response_header(&res, "Cache-Control", "no-store") == 0 &&
         api_response_header(&res, "X-Request-Id", rid) == 0 &&
         api_response_header(&res, "Vary", "Accept-Encoding, Origin") == 0)
-        ret = send_response(conn, r, &res, 0);
+        ret = send_response(conn, r, &res, 0, 1);
     api_response_clear(&res);
     return ret;
 }
@@ -429,13 +450,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     req.acr_headers =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Access-Control-Request-Headers");
 
+    req.accept_shared_body = 1;
     api_handle(s->api, &req, &res);
-    ret = send_response(conn, r, &res, strcmp(method, "HEAD") == 0);
+    ret = send_response(conn, r, &res, strcmp(method, "HEAD") == 0, atomic_load(&s->stopping));
     if (ret == MHD_YES && !r->request_id[0] && req.request_id)
         snprintf(r->request_id, sizeof r->request_id, "%s", req.request_id);
     api_response_clear(&res);
     http_target_clear(&t);
     return ret;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    struct http_server *s = cls;
+    atomic_fetch_add(&s->open_conns, toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
@@ -481,6 +510,8 @@ int http_server_start(struct http_server **out, const struct config *cfg, struct
     s->api = api;
     s->access_log = access_log;
     atomic_init(&s->in_flight, 0);
+    atomic_init(&s->open_conns, 0);
+    atomic_init(&s->stopping, 0);
     flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_AUTO;
     if (cfg->listen_addr.family == AF_INET6)
         flags |= MHD_USE_IPv6;
@@ -495,7 +526,8 @@ int http_server_start(struct http_server **out, const struct config *cfg, struct
                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->connection_timeout,
                          MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->max_request_header,
                          MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_URI_LOG_CALLBACK, &on_uri, s,
-                         MHD_OPTION_NOTIFY_COMPLETED, &on_completed, s, MHD_OPTION_END);
+                         MHD_OPTION_NOTIFY_COMPLETED, &on_completed, s,
+                         MHD_OPTION_NOTIFY_CONNECTION, &on_connection, s, MHD_OPTION_END);
     if (!s->daemon) {
         fprintf(stderr, "postd: cannot listen on %s\n", cfg->listen);
         free(s);
@@ -516,14 +548,29 @@ void http_server_stop(struct http_server *s, double max_seconds)
 {
     if (!s)
         return;
+    struct timespec t0, idle0, nap = {0, 10 * 1000 * 1000};
+    atomic_store(&s->stopping, 1);
     MHD_socket listen_fd = MHD_quiesce_daemon(s->daemon);
-    struct timespec t0, nap = {0, 10 * 1000 * 1000};
+    /* The socket must stay open until the stop (a worker may still hold it), but
+     * shutting it down makes the kernel refuse new connections at once instead
+     * of queueing them where nobody will accept them. */
+    if (listen_fd != MHD_INVALID_SOCKET)
+        shutdown(listen_fd, SHUT_RDWR);
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    /* Idle keep-alive connections are not waited for: only requests under way. */
-    while (atomic_load(&s->in_flight) > 0 && seconds_since(&t0) < max_seconds)
+    idle0 = t0;
+    /* Requests under way finish, and their responses ask clients to close. Wait
+     * until every connection closed, or nothing was under way for a moment (an
+     * idle keep-alive client that sends nothing is not waited for), or the grace
+     * period is over. */
+    while (atomic_load(&s->open_conns) > 0 && seconds_since(&t0) < max_seconds) {
+        if (atomic_load(&s->in_flight) > 0)
+            clock_gettime(CLOCK_MONOTONIC, &idle0);
+        else if (seconds_since(&idle0) > 0.25)
+            break;
         nanosleep(&nap, NULL);
+    }
     MHD_stop_daemon(s->daemon);
     if (listen_fd != MHD_INVALID_SOCKET)
-        close(listen_fd); /* only now: a worker may have used it until the stop */
+        close(listen_fd);
     free(s);
 }
