@@ -2,19 +2,27 @@
  * (Document#read, populate_title/categories/tags, Utils.parse_date, URL and
  * UrlDrop), and louder where Jekyll is silent: what Jekyll would drop or log
  * becomes a positioned parse error. The file-level decisions:
- *  - a file without front matter is not a post (Jekyll's post reader makes it
- *    a static file): ST_SKIP, not an error;
+ *  - a post file without front matter (none, or no closing line) is a post
+ *    with no data, as Jekyll 4.3's post reader makes it: title from the slug,
+ *    date from the file name, the whole file as the body;
+ *  - `date:` present but null, empty or false is an error (Jekyll raises
+ *    InvalidDateError for it), not the file-name date;
  *  - `tag` beats `tags`; a `tags` string is split on whitespace, a `tag`
- *    string is one tag (as Jekyll); list items are kept, numbers and booleans
- *    written as Ruby's to_s writes them, null items dropped, nested lists
- *    flattened; a mapping, or a number/true where a list is expected, is an
- *    error; false/null mean none. Tags and categories are de-duplicated;
+ *    string is one tag (as Jekyll); list items are kept (an empty string
+ *    too), numbers, booleans, dates and timestamps written as Ruby's to_s
+ *    writes them, null items dropped, nested lists flattened; a mapping, or a
+ *    number/true where a list is expected, is an error; false/null mean none.
+ *    Tags and categories are de-duplicated;
+ *  - a YAML timestamp used as a string (title, tag...) is Ruby's Time#to_s:
+ *    "2023-09-16 10:00:00 +0200", "... UTC" when written with Z, and in the
+ *    site timezone when written without a zone (Psych makes a local Time);
+ *    front_matter keeps the RFC 3339 form;
  *  - folder categories are the path segments before a `_posts` segment;
  *  - author may be a list (its first item is the author) or a mapping with a
  *    `name` (jekyll-seo-tag's forms); front_matter keeps the original;
  *  - url placeholders for dates use the instant in the site timezone, as
  *    Jekyll's `Time#localtime` does; :slug/:title are slugified as Jekyll's
- *    UrlDrop does (non-ASCII bytes count as letters, only ASCII is lowercased). */
+ *    UrlDrop does, with Unicode classes and case mapping (post.h). */
 #include "parse.h"
 
 #include <ctype.h>
@@ -27,6 +35,15 @@
 
 #include "body.h"
 #include "frontmatter.h"
+
+/* The YAML text a front matter was loaded from, and the site timezone: what
+ * Ruby's to_s of a timestamp needs beyond its front_matter value. */
+struct yaml_src {
+    const char *text;
+    size_t len;
+    int first_line; /* file line of text[0] */
+    int tz;
+};
 
 #define DEFAULT_PERMALINK "/:year/:month/:day/:slug.html"
 
@@ -82,8 +99,10 @@ static const char *type_name(const json_t *v)
 
 /* ---- scalars as Ruby's to_s writes them ---- */
 
-/* Float#to_s: shortest round-trip digits, fixed notation for 1e-4 <= |x| < 1e16,
- * else "d.ddde+XX". */
+/* Float#to_s: shortest round-trip digits ("d.ddd" times 10^exp10); fixed
+ * notation when -4 <= exp10 < 15, or when exp10 is 15 and the digits run past
+ * the point (1234567890123456.8); else "d.ddde+XX" (1.0e+15, 1.0e-05).
+ * Checked against ruby 3.1 over random doubles of every magnitude. */
 static void ruby_float(double x, char *out, size_t n)
 {
     if (isnan(x)) {
@@ -120,7 +139,7 @@ static void ruby_float(double x, char *out, size_t n)
     size_t w = 0;
     if (neg)
         buf[w++] = '-';
-    if (exp10 >= 16 || exp10 < -4) {
+    if (exp10 < -4 || (exp10 >= 15 && (size_t)exp10 + 1 >= nd)) {
         buf[w++] = digits[0];
         buf[w++] = '.';
         if (nd > 1) {
@@ -153,9 +172,23 @@ static void ruby_float(double x, char *out, size_t n)
     snprintf(out, n, "%s", buf);
 }
 
-/* A scalar as a new string (NULL for null). Returns 0, ST_NOMEM, or 1 when v
- * is a list or mapping. */
-static int scalar_dup(const json_t *v, char **out)
+/* Where a value sits in the YAML text: it is the value of top-level key `key`
+ * (exact), or somewhere inside that value (an item of a list or mapping).
+ * Resolved to byte offsets (locate) only for the rare value that needs it. */
+struct place {
+    const json_t *pos; /* fm_yaml_load's positions; NULL: unknown */
+    const char *key;
+    int exact;
+};
+
+static int ruby_time(const struct yaml_src *src, const struct place *at, const char *s, size_t n,
+                     char **out);
+static int time_kind(const json_t *v, const struct yaml_src *src, const struct place *at);
+
+/* A scalar as a new string, as Ruby's to_s writes it (NULL for null); at says
+ * where the value is in src. Returns 0, ST_NOMEM, or 1 when v is a list or mapping. */
+static int scalar_dup(const json_t *v, const struct yaml_src *src, const struct place *at,
+                      char **out)
 {
     char num[64];
     *out = NULL;
@@ -163,6 +196,8 @@ static int scalar_dup(const json_t *v, char **out)
     case JSON_NULL:
         return 0;
     case JSON_STRING:
+        if (ruby_time(src, at, json_string_value(v), json_string_length(v), out) == 0)
+            break;
         *out = strndup(json_string_value(v), json_string_length(v));
         break;
     case JSON_INTEGER:
@@ -200,11 +235,9 @@ static int strv_has(const struct strv *l, const char *s)
     return 0;
 }
 
-/* Appends a copy of s[0..n) unless empty or (dedupe) already present. */
+/* Appends a copy of s[0..n) unless (dedupe) already present. */
 static int strv_add(struct strv *l, const char *s, size_t n, int dedupe)
 {
-    if (n == 0)
-        return 0;
     char *c = strndup(s, n);
     if (!c)
         return ST_NOMEM;
@@ -234,7 +267,7 @@ static int strv_add_split(struct strv *l, const char *s, int dedupe)
         size_t n = 0;
         while (s[n] && !isspace((unsigned char)s[n]))
             n++;
-        int rc = strv_add(l, s, n, dedupe);
+        int rc = n ? strv_add(l, s, n, dedupe) : 0;
         if (rc)
             return rc;
         s += n;
@@ -250,22 +283,24 @@ static void strv_free(struct strv *l)
     memset(l, 0, sizeof(*l));
 }
 
-/* Adds the items of a list value (flattening nested lists, dropping nulls). */
-static int add_items(struct strv *l, const json_t *arr, const json_t *pos, const char *key,
-                     struct parse_error *err)
+/* Adds the items of a list value (flattening nested lists, dropping nulls,
+ * keeping empty strings: Jekyll's pluralized_array_from_hash does flatten.compact). */
+static int add_items(struct strv *l, const json_t *arr, const struct yaml_src *src,
+                     const json_t *pos, const char *key, struct parse_error *err)
 {
+    struct place at = {pos, key, 0};
     size_t i;
     const json_t *item;
     json_array_foreach(arr, i, item)
     {
         int rc;
         if (json_is_array(item)) {
-            rc = add_items(l, item, pos, key, err);
+            rc = add_items(l, item, src, pos, key, err);
         } else if (json_is_object(item)) {
             rc = fail_at(err, pos, key, "%s: list item %zu is a mapping", key, i + 1);
         } else {
             char *s;
-            rc = scalar_dup(item, &s);
+            rc = scalar_dup(item, src, &at, &s);
             if (rc == 0 && s)
                 rc = strv_add(l, s, strlen(s), 1);
             free(s);
@@ -278,25 +313,27 @@ static int add_items(struct strv *l, const json_t *arr, const json_t *pos, const
 
 /* The value of `tag`/`category` (singular: a string is one item) or
  * `tags`/`categories` (plural: a string is split on whitespace). */
-static int add_taglike(struct strv *l, const json_t *v, int plural, const json_t *pos,
-                       const char *key, struct parse_error *err)
+static int add_taglike(struct strv *l, const json_t *v, int plural, const struct yaml_src *src,
+                       const json_t *pos, const char *key, struct parse_error *err)
 {
     if (!v || json_is_null(v) || json_is_false(v))
         return 0;
-    if (json_is_string(v))
-        return plural ? strv_add_split(l, json_string_value(v), 1)
-                      : strv_add(l, json_string_value(v), json_string_length(v), 1);
+    struct place at = {pos, key, 1};
+    int kind = plural ? time_kind(v, src, &at) : 0;
+    if (json_is_string(v) && plural && !kind)
+        return strv_add_split(l, json_string_value(v), 1);
     if (json_is_array(v))
-        return add_items(l, v, pos, key, err);
-    if (!plural && (json_is_number(v) || json_is_true(v))) {
+        return add_items(l, v, src, pos, key, err);
+    if (!plural && (json_is_string(v) || json_is_number(v) || json_is_true(v))) {
         char *s;
-        int rc = scalar_dup(v, &s);
+        int rc = scalar_dup(v, src, &at, &s);
         if (rc == 0)
             rc = strv_add(l, s, strlen(s), 1);
         free(s);
         return rc;
     }
-    return fail_at(err, pos, key, "%s: must be a list or a string, not %s", key, type_name(v));
+    return fail_at(err, pos, key, "%s: must be a list or a string, not %s", key,
+                   kind ? (kind == 'D' ? "a date" : "a timestamp") : type_name(v));
 }
 
 /* Present and not null/false: Jekyll's `hash[key] || ...`. */
@@ -447,60 +484,207 @@ static int parse_date_string(const char *str, int tz, int64_t *utc, int *offset)
     return 0;
 }
 
-/* ---- title and slugs ---- */
+/* ---- dates and timestamps as Ruby's to_s writes them ---- */
 
-/* Utils.titleize_slug: split on '-', capitalize each word (rest lowercased),
- * join with spaces. Ruby's split drops trailing empty fields. */
-static char *titleize(const char *slug)
+/* frontmatter.c writes a YAML date as "YYYY-MM-DD" and a timestamp as
+ * YYYY-MM-DDTHH:MM:SS[.ddd](Z|+HH:MM). Returns 'D' or 'T' for those shapes
+ * (*zone: where the zone starts), else 0. */
+static int time_shape(const char *s, size_t n, size_t *zone)
 {
-    size_t n = strlen(slug);
-    while (n > 0 && slug[n - 1] == '-')
-        n--;
-    char *t = malloc(n + 1);
-    if (!t)
-        return NULL;
-    int word_start = 1;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)slug[i];
-        if (c == '-') {
-            t[i] = ' ';
-            word_start = 1;
-            continue;
-        }
-        t[i] = (char)(word_start ? toupper(c) : tolower(c));
-        word_start = 0;
+    size_t i = 0;
+    while (i < n && isdigit((unsigned char)s[i]))
+        i++;
+    if (i < 4)
+        return 0;
+    static const char tail[] = "-dd-ddTdd:dd:dd";
+    for (const char *t = tail; *t; t++, i++) {
+        if (*t == 'T' && i == n)
+            return i == 10 ? 'D' : 0;
+        if (i >= n || (*t == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != *t))
+            return 0;
     }
-    t[n] = '\0';
-    return t;
+    if (i < n && s[i] == '.')
+        for (i++; i < n && isdigit((unsigned char)s[i]); i++)
+            ;
+    *zone = i;
+    if (i + 1 == n && s[i] == 'Z')
+        return 'T';
+    if (i + 6 == n && (s[i] == '+' || s[i] == '-') && isdigit((unsigned char)s[i + 1]) &&
+        isdigit((unsigned char)s[i + 2]) && s[i + 3] == ':' && isdigit((unsigned char)s[i + 4]) &&
+        isdigit((unsigned char)s[i + 5]))
+        return 'T';
+    return 0;
 }
 
-/* Utils.slugify in "default" (runs of non-alphanumerics → '-', lowercased) or
- * "pretty" mode (._~!$&'()+,;=@ kept, case kept when cased). */
-static char *slugify(const char *s, int pretty, int cased)
+static int token_edge(char c)
 {
-    size_t n = strlen(s);
-    char *out = malloc(n + 1);
-    if (!out)
-        return NULL;
-    size_t w = 0;
-    int in_run = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        int keep = isalnum(c) || c >= 0x80 || (pretty && strchr("._~!$&'()+,;=@", c));
-        if (keep) {
-            out[w++] = (char)(cased ? c : tolower(c));
-            in_run = 0;
-        } else if (!in_run) {
-            out[w++] = '-';
-            in_run = 1;
-        }
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '[' || c == '{' || c == ',';
+}
+
+/* Does the plain scalar starting at y[i] (if it is one) resolve to s[0..n)?
+ * Returns 0 (no), 'Z' (yes, with a written zone) or 'L' (yes, no zone). */
+static int plain_token_is(const char *y, size_t len, size_t i, const char *s, size_t n)
+{
+    if (i >= len || !isdigit((unsigned char)y[i]))
+        return 0;
+    size_t e = i;
+    while (e < len && !strchr("\n\r,]}", y[e]) &&
+           !(y[e] == '#' && (y[e - 1] == ' ' || y[e - 1] == '\t')))
+        e++;
+    while (e > i && (y[e - 1] == ' ' || y[e - 1] == '\t'))
+        e--;
+    json_t *v = fm_resolve_plain(y + i, e - i);
+    int same =
+        json_is_string(v) && json_string_length(v) == n && memcmp(json_string_value(v), s, n) == 0;
+    json_decref(v);
+    if (!same)
+        return 0;
+    return s[n - 1] == 'Z' && y[e - 1] != 'Z' ? 'L' : 'Z';
+}
+
+/* The first plain scalar (not quoted, not tagged) starting in y[from..to)
+ * that resolves to s[0..n), as plain_token_is says. */
+static int plain_scan(const char *y, size_t len, size_t from, size_t to, const char *s, size_t n)
+{
+    for (size_t i = from; i < to && i < len; i++) {
+        if (!isdigit((unsigned char)y[i]) || (i > 0 && !token_edge(y[i - 1])))
+            continue;
+        /* a tag before it (!!str, !foo) makes it something else than plain */
+        size_t w = i;
+        while (w > 0 && (y[w - 1] == ' ' || y[w - 1] == '\t'))
+            w--;
+        size_t t = w;
+        while (t > 0 && !token_edge(y[t - 1]))
+            t--;
+        if (t < w && y[t] == '!')
+            continue;
+        int r = plain_token_is(y, len, i, s, n);
+        if (r)
+            return r;
     }
-    out[w] = '\0';
-    size_t start = out[0] == '-' ? 1 : 0;
-    if (w > start && out[w - 1] == '-')
-        out[--w] = '\0';
-    memmove(out, out + start, w - start + 1);
-    return out;
+    return 0;
+}
+
+/* The byte offset in src of file position [line, col] (col counts
+ * characters, as libyaml's marks do), or -1. */
+static long offset_of(const struct yaml_src *src, const json_t *lc)
+{
+    if (!json_is_array(lc))
+        return -1;
+    json_int_t line = json_integer_value(json_array_get(lc, 0)) - src->first_line;
+    json_int_t col = json_integer_value(json_array_get(lc, 1)) - 1;
+    size_t i = 0;
+    for (; line > 0 && i < src->len; i++)
+        if (src->text[i] == '\n')
+            line--;
+    for (; col > 0 && i < src->len; col--)
+        for (i++; i < src->len && ((unsigned char)src->text[i] & 0xc0) == 0x80; i++)
+            ;
+    return line == 0 && col == 0 && i < src->len ? (long)i : -1;
+}
+
+/* The bytes [*from, *to) of src that hold the value of at's key (from the
+ * positions fm_yaml_load gives): from its start to the line of the next
+ * key's value. Returns 0 when unknown. */
+static int locate(const struct yaml_src *src, const struct place *at, size_t *from, size_t *to)
+{
+    long f = at && at->pos ? offset_of(src, json_object_get(at->pos, at->key)) : -1;
+    if (f < 0)
+        return 0;
+    long t = (long)src->len;
+    const char *k;
+    const json_t *lc;
+    json_object_foreach((json_t *)at->pos, k, lc)
+    {
+        long o = offset_of(src, lc);
+        if (o > f && o < t)
+            t = o;
+    }
+    while (t > f && src->text[t - 1] != '\n')
+        t--; /* back to the start of that line */
+    if (t == f)
+        t = (long)src->len; /* a flow mapping: no line to stop at */
+    *from = (size_t)f;
+    *to = (size_t)t;
+    return 1;
+}
+
+/* Was s[0..n), a date- or timestamp-shaped string value of the front matter,
+ * a YAML date or timestamp? Its JSON form cannot tell one from a quoted
+ * string, nor "...Z" from a timestamp written without a zone, so the YAML text
+ * is read again, with Psych's rules (fm_resolve_plain): the scalar at `at`
+ * when it is exact (a top-level value), else the plain scalars of its region,
+ * else (an alias to an anchor elsewhere) of the whole text. Returns 0 (a
+ * string), 'Z' (written with a zone, or a date) or 'L' (no zone). */
+static int time_origin(const struct yaml_src *src, const struct place *at, const char *s, size_t n)
+{
+    const char *y = src ? src->text : NULL;
+    size_t len = src ? src->len : 0, from, to;
+    if (!y)
+        return 0;
+    if (!locate(src, at, &from, &to))
+        return plain_scan(y, len, 0, len, s, n);
+    if (at->exact && y[from] != '*') {
+        size_t i = from;
+        if (y[i] == '&') /* an anchor: the value follows it */
+            while (i < len && !token_edge(y[i]))
+                i++;
+        while (i < len && (y[i] == ' ' || y[i] == '\t'))
+            i++;
+        return plain_token_is(y, len, i, s, n);
+    }
+    int r = plain_scan(y, len, from, to, s, n);
+    if (!r && memchr(y + from, '*', to - from)) /* an alias: its anchor may be anywhere */
+        r = plain_scan(y, len, 0, len, s, n);
+    return r;
+}
+
+/* 'D' when the string v was a YAML date, 'T' a timestamp, else 0. */
+static int time_kind(const json_t *v, const struct yaml_src *src, const struct place *at)
+{
+    size_t zone = 0;
+    if (!json_is_string(v))
+        return 0;
+    const char *s = json_string_value(v);
+    size_t n = json_string_length(v);
+    int shape = time_shape(s, n, &zone);
+    return shape && time_origin(src, at, s, n) ? shape : 0;
+}
+
+/* If s was a YAML timestamp, *out = Time#to_s of it and 0: "2023-09-16
+ * 10:00:00 +0200"; "... UTC" when written with Z; written without a zone,
+ * Psych makes a local Time, shown at the site's offset. Else 1 (*out
+ * untouched) or ST_NOMEM. A date's to_s is its front_matter form already. */
+static int ruby_time(const struct yaml_src *src, const struct place *at, const char *s, size_t n,
+                     char **out)
+{
+    size_t zone = 0;
+    if (time_shape(s, n, &zone) != 'T')
+        return 1;
+    int origin = time_origin(src, at, s, n);
+    if (!origin)
+        return 1;
+    char local[32], buf[64];
+    const char *t = s;
+    size_t sec_end = (size_t)(strchr(s, 'T') - s) + 9; /* YYYY-MM-DDTHH:MM:SS */
+    if (origin == 'L') {
+        int y, mo, d, h, mi, sec;
+        if (sscanf(s, "%d-%d-%dT%d:%d:%d", &y, &mo, &d, &h, &mi, &sec) != 6)
+            return 1;
+        post_format_date(local_to_utc(y, mo, d, h, mi, sec, 0), src->tz, 0, local);
+        t = local;
+        sec_end = zone = (size_t)(strchr(local, 'T') - local) + 9;
+    }
+    if (sec_end > 32)
+        return 1;
+    if (t[zone] == 'Z')
+        snprintf(buf, sizeof(buf), "%.*s UTC", (int)sec_end, t);
+    else
+        snprintf(buf, sizeof(buf), "%.*s %c%.2s%.2s", (int)sec_end, t, t[zone], t + zone + 1,
+                 t + zone + 4);
+    *strchr(buf, 'T') = ' ';
+    *out = strdup(buf);
+    return *out ? 0 : ST_NOMEM;
 }
 
 /* ---- permalink ---- */
@@ -600,17 +784,13 @@ static int placeholder(const struct url_ctx *u, const char *name, size_t n, char
         snprintf(b, sizeof(b), "%d", t.mon);
     else if (IS("short_year"))
         snprintf(b, sizeof(b), "%02d", (int)(((t.year % 100) + 100) % 100));
-    else if (IS("short_month")) {
+    else if (IS("short_month")) /* strftime %b */
         snprintf(b, sizeof(b), "%.3s", month_names[t.mon - 1]);
-        for (char *c = b; *c; c++)
-            *c = (char)toupper((unsigned char)*c);
-    } else if (IS("long_month"))
+    else if (IS("long_month"))
         snprintf(b, sizeof(b), "%s", month_names[t.mon - 1]);
-    else if (IS("short_day")) {
+    else if (IS("short_day")) /* strftime %a */
         snprintf(b, sizeof(b), "%.3s", day_names[t.wday]);
-        for (char *c = b; *c; c++)
-            *c = (char)toupper((unsigned char)*c);
-    } else if (IS("long_day"))
+    else if (IS("long_day"))
         snprintf(b, sizeof(b), "%s", day_names[t.wday]);
     else if (IS("y_day"))
         snprintf(b, sizeof(b), "%03d", t.yday);
@@ -625,11 +805,11 @@ static int placeholder(const struct url_ctx *u, const char *name, size_t n, char
         else
             snprintf(b, sizeof(b), "%04" PRId64, wy);
     } else if (IS("title"))
-        return (*out = slugify(u->slug_src, 1, 1)) ? 0 : ST_NOMEM;
+        return (*out = post_slugify_pretty(u->slug_src)) ? 0 : ST_NOMEM;
     else if (IS("slug"))
-        return (*out = slugify(u->slug_src, 0, 0)) ? 0 : ST_NOMEM;
+        return (*out = post_slugify(u->slug_src)) ? 0 : ST_NOMEM;
     else if (IS("name"))
-        return (*out = slugify(p->id, 0, 0)) ? 0 : ST_NOMEM;
+        return (*out = post_slugify(p->id)) ? 0 : ST_NOMEM;
     else if (IS("output_ext"))
         snprintf(b, sizeof(b), ".html");
     else if (IS("collection"))
@@ -639,13 +819,13 @@ static int placeholder(const struct url_ctx *u, const char *name, size_t n, char
         size_t total = 1;
         int rc = 0;
         for (size_t i = 0; i < p->n_categories && !rc; i++) {
-            char *c = IS("categories") ? strdup(p->categories[i]) : slugify(p->categories[i], 0, 0);
+            /* UrlDrop: category.to_s.downcase, or Utils.slugify(category) */
+            char *c =
+                IS("categories") ? post_downcase(p->categories[i]) : post_slugify(p->categories[i]);
             if (!c) {
                 rc = ST_NOMEM;
                 break;
             }
-            for (char *k = c; *k; k++)
-                *k = (char)tolower((unsigned char)*k);
             rc = strv_add(&set, c, strlen(c), 1);
             free(c);
         }
@@ -831,20 +1011,22 @@ int post_permalink_check(const char *permalink, struct parse_error *err)
 
 /* ---- the fields ---- */
 
-static int string_field(const json_t *fm, const json_t *pos, const char *key, char **out,
-                        struct parse_error *err)
+static int string_field(const json_t *fm, const json_t *pos, const struct yaml_src *src,
+                        const char *key, char **out, struct parse_error *err)
 {
     const json_t *v = json_object_get(fm, key);
     *out = NULL;
     if (!v)
         return 0;
-    int rc = scalar_dup(v, out);
+    struct place at = {pos, key, 1};
+    int rc = scalar_dup(v, src, &at, out);
     if (rc == 1)
         return fail_at(err, pos, key, "%s: must be a string, not %s", key, type_name(v));
     return rc;
 }
 
-static int author_field(const json_t *fm, const json_t *pos, char **out, struct parse_error *err)
+static int author_field(const json_t *fm, const json_t *pos, const struct yaml_src *src, char **out,
+                        struct parse_error *err)
 {
     const json_t *v = json_object_get(fm, "author");
     *out = NULL;
@@ -855,7 +1037,8 @@ static int author_field(const json_t *fm, const json_t *pos, char **out, struct 
         {
             if (json_is_null(item))
                 continue;
-            int rc = scalar_dup(item, out);
+            struct place at = {pos, "author", 0};
+            int rc = scalar_dup(item, src, &at, out);
             if (rc == 1)
                 return fail_at(err, pos, "author", "author: list item %zu is %s", i + 1,
                                type_name(item));
@@ -865,19 +1048,27 @@ static int author_field(const json_t *fm, const json_t *pos, char **out, struct 
     }
     if (json_is_object(v)) {
         const json_t *name = json_object_get(v, "name");
-        int rc = name ? scalar_dup(name, out) : 1;
+        struct place at = {pos, "author", 0};
+        int rc = name ? scalar_dup(name, src, &at, out) : 1;
         if (rc == 1)
             return fail_at(err, pos, "author", "author: a mapping needs a string name");
         return rc;
     }
-    return string_field(fm, pos, "author", out, err);
+    return string_field(fm, pos, src, "author", out, err);
 }
 
 static int date_field(const json_t *fm, const json_t *pos, const struct post_name *name, int tz,
                       struct post *p, struct parse_error *err)
 {
     const json_t *v = json_object_get(fm, "date");
-    if (truthy(v)) {
+    /* Jekyll parses data["date"].to_s whenever the key is there: "" (null),
+     * "false" and "" fail with InvalidDateError, which stops the whole site */
+    if (v && (json_is_null(v) || json_is_false(v)))
+        return fail_at(err, pos, "date", "date: must be a date, not %s",
+                       json_is_null(v) ? "null" : "false");
+    if (json_is_string(v) && json_string_length(v) == 0)
+        return fail_at(err, pos, "date", "date: must be a date, not an empty string");
+    if (v) {
         if (json_is_string(v) &&
             parse_date_string(json_string_value(v), tz, &p->date_utc, &p->date_offset) == 0)
             return 0;
@@ -902,22 +1093,23 @@ static int date_field(const json_t *fm, const json_t *pos, const struct post_nam
     return 0;
 }
 
-static int title_field(const json_t *fm, const json_t *pos, const char *slug, struct post *p,
-                       struct parse_error *err)
+static int title_field(const json_t *fm, const json_t *pos, const struct yaml_src *src,
+                       const char *slug, struct post *p, struct parse_error *err)
 {
     const json_t *v = json_object_get(fm, "title");
     if (truthy(v) && !(json_is_string(v) && json_string_length(v) == 0)) {
-        int rc = scalar_dup(v, &p->title);
+        struct place at = {pos, "title", 1};
+        int rc = scalar_dup(v, src, &at, &p->title);
         if (rc == 1)
             return fail_at(err, pos, "title", "title: must be a string, not %s", type_name(v));
         return rc;
     }
-    p->title = titleize(slug);
+    p->title = post_titleize(slug);
     return p->title ? 0 : ST_NOMEM;
 }
 
 static int categories_field(const char *relpath, const json_t *fm, const json_t *pos,
-                            struct strv *cats, struct parse_error *err)
+                            const struct yaml_src *src, struct strv *cats, struct parse_error *err)
 {
     /* folders above a _posts folder, outermost first */
     const char *seg = relpath;
@@ -941,19 +1133,19 @@ static int categories_field(const char *relpath, const json_t *fm, const json_t 
     }
     if (rc)
         return rc;
-    rc = add_taglike(cats, json_object_get(fm, "categories"), 1, pos, "categories", err);
+    rc = add_taglike(cats, json_object_get(fm, "categories"), 1, src, pos, "categories", err);
     if (rc)
         return rc;
-    return add_taglike(cats, json_object_get(fm, "category"), 0, pos, "category", err);
+    return add_taglike(cats, json_object_get(fm, "category"), 0, src, pos, "category", err);
 }
 
-static int tags_field(const json_t *fm, const json_t *pos, struct strv *tags,
-                      struct parse_error *err)
+static int tags_field(const json_t *fm, const json_t *pos, const struct yaml_src *src,
+                      struct strv *tags, struct parse_error *err)
 {
     const json_t *tag = json_object_get(fm, "tag");
     if (truthy(tag))
-        return add_taglike(tags, tag, 0, pos, "tag", err);
-    return add_taglike(tags, json_object_get(fm, "tags"), 1, pos, "tags", err);
+        return add_taglike(tags, tag, 0, src, pos, "tag", err);
+    return add_taglike(tags, json_object_get(fm, "tags"), 1, src, pos, "tags", err);
 }
 
 static int sources_field(const json_t *fm, const json_t *pos, struct post *p,
@@ -1006,8 +1198,8 @@ out:
     return rc;
 }
 
-static int carousel_field(const json_t *fm, const json_t *pos, struct post *p,
-                          struct parse_error *err)
+static int carousel_field(const json_t *fm, const json_t *pos, const struct yaml_src *src,
+                          struct post *p, struct parse_error *err)
 {
     static const char *const keys[] = {"domain", "link", "title", "icon_path", "image_path"};
     const json_t *v = json_object_get(fm, "carousel_sources");
@@ -1032,7 +1224,8 @@ static int carousel_field(const json_t *fm, const json_t *pos, struct post *p,
         char **dst[] = {&c->domain, &c->link, &c->title, &c->icon_path, &c->image_path};
         for (size_t k = 0; k < 5; k++) {
             const json_t *f = json_object_get(item, keys[k]);
-            int rc = f ? scalar_dup(f, dst[k]) : 0;
+            struct place at = {pos, "carousel_sources", 0};
+            int rc = f ? scalar_dup(f, src, &at, dst[k]) : 0;
             if (rc == 1)
                 return fail_at(err, pos, "carousel_sources",
                                "carousel_sources: item %zu: %s must be a string, not %s", i + 1,
@@ -1115,13 +1308,25 @@ int post_parse(const char *relpath, const char *buf, size_t len, const struct pa
         goto out;
     }
     fm_split(buf, len, &span);
-    if (!span.has_front_matter) {
-        rc = ST_SKIP; /* Jekyll makes it a static file, not a post */
-        goto out;
+    if (span.has_front_matter) {
+        rc = fm_yaml_load(buf + span.yaml_off, span.yaml_len, span.yaml_line, 1, &fm, &pos, err);
+        if (rc)
+            goto out;
+    } else {
+        /* Jekyll 4.3 publishes it all the same: no data, the whole file as body */
+        fm = json_object();
+        pos = json_object();
+        if (!fm || !pos) {
+            rc = ST_NOMEM;
+            goto out;
+        }
     }
-    rc = fm_yaml_load(buf + span.yaml_off, span.yaml_len, span.yaml_line, 1, &fm, &pos, err);
-    if (rc)
-        goto out;
+    const struct yaml_src src = {
+        .text = buf + span.yaml_off,
+        .len = span.has_front_matter ? span.yaml_len : 0,
+        .first_line = span.yaml_line,
+        .tz = opts->tz_offset,
+    };
     if (json_is_false(json_object_get(fm, "published"))) {
         rc = ST_SKIP;
         goto out;
@@ -1134,13 +1339,14 @@ int post_parse(const char *relpath, const char *buf, size_t len, const struct pa
     if (!out->id || !out->slug || !out->path)
         goto out;
     if ((rc = date_field(fm, pos, &name, opts->tz_offset, out, err)) ||
-        (rc = title_field(fm, pos, name.slug, out, err)) ||
-        (rc = string_field(fm, pos, "layout", &out->layout, err)) ||
-        (rc = string_field(fm, pos, "description", &out->description, err)) ||
-        (rc = string_field(fm, pos, "image", &out->image, err)) ||
-        (rc = author_field(fm, pos, &out->author, err)) || (rc = tags_field(fm, pos, &tags, err)) ||
-        (rc = categories_field(relpath, fm, pos, &cats, err)) ||
-        (rc = sources_field(fm, pos, out, err)) || (rc = carousel_field(fm, pos, out, err)) ||
+        (rc = title_field(fm, pos, &src, name.slug, out, err)) ||
+        (rc = string_field(fm, pos, &src, "layout", &out->layout, err)) ||
+        (rc = string_field(fm, pos, &src, "description", &out->description, err)) ||
+        (rc = string_field(fm, pos, &src, "image", &out->image, err)) ||
+        (rc = author_field(fm, pos, &src, &out->author, err)) ||
+        (rc = tags_field(fm, pos, &src, &tags, err)) ||
+        (rc = categories_field(relpath, fm, pos, &src, &cats, err)) ||
+        (rc = sources_field(fm, pos, out, err)) || (rc = carousel_field(fm, pos, &src, out, err)) ||
         (rc = domains_field(out)))
         goto out;
     out->tags = tags.v;

@@ -84,6 +84,28 @@ char *post_domain_normalize(char *s);
  * (caller frees) or NULL when the URL has no host. */
 char *post_url_domain(const char *url);
 
+/* Jekyll's text rules for slugs and titles, with Ruby's Unicode semantics
+ * (letters, marks and digits by Unicode class; Unicode simple case mapping,
+ * from the C library under C.UTF-8). Each returns a new heap string (caller
+ * frees), or NULL when s is NULL or memory runs out. Thread-safe. */
+
+/* Utils.slugify, default mode: every run of characters that are not letters
+ * (\p{L}), marks (\p{M}) or decimal digits (\p{Nd}) becomes one "-", a "-" at
+ * either end is dropped, then lowercased ("ÉCOLE-NEWS" → "école-news",
+ * "it’s—new" → "it-s-new"). Invalid UTF-8 bytes count as separators. */
+char *post_slugify(const char *s);
+
+/* Utils.slugify(s, mode: "pretty", cased: true), what :title in a permalink
+ * uses: as post_slugify, but ._~!$&'()+,;=@ are kept too and case is kept. */
+char *post_slugify_pretty(const char *s);
+
+/* Utils.titleize_slug: split on "-", each word capitalized (first character
+ * title-cased, the rest lowercased), joined with spaces ("élan-vital" → "Élan Vital"). */
+char *post_titleize(const char *slug);
+
+/* Ruby's String#downcase (simple case mapping): "ÉCOLE" → "école". */
+char *post_downcase(const char *s);
+
 /* The full post as API.md §2 shapes it: every key present, in contract order
  * (dump with JSON_PRESERVE_ORDER), null where absent. "date" keeps date_offset,
  * "date_utc" and "updated_at" are UTC ("Z"); updated_at 0 gives null.

@@ -205,6 +205,53 @@ static void unit_json_shapes(void)
     post_clear(NULL);
 }
 
+/* Expected values: what Jekyll 4.3 (Utils.slugify, slugify pretty+cased,
+ * titleize_slug) and Ruby 3.1 (String#downcase) return for the same input. */
+static void unit_text(void)
+{
+    static const char *const cases[][5] = {
+        /* input, slugify, pretty+cased, titleize, downcase */
+        {"World News", "world-news", "World-News", "World news", "world news"},
+        {"  --Hello, World!--  ", "hello-world", "Hello,-World!", "    Hello, world!    ",
+         "  --hello, world!--  "},
+        {"C++", "c", "C++", "C++", "c++"},
+        {"a_b.c", "a-b-c", "a_b.c", "A_b.c", "a_b.c"},
+        {"\u00c9COLE-NEWS", "\u00e9cole-news", "\u00c9COLE-NEWS", "\u00c9cole News",
+         "\u00e9cole-news"},
+        {"it\u2019s\u2014new", "it-s-new", "it-s-new", "It\u2019s\u2014new", "it\u2019s\u2014new"},
+        {"cafe\u0301", "cafe\u0301", "cafe\u0301", "Cafe\u0301", "cafe\u0301"},
+        {"\u65e5\u672c\u8a9e \u30cb\u30e5\u30fc\u30b9",
+         "\u65e5\u672c\u8a9e-\u30cb\u30e5\u30fc\u30b9",
+         "\u65e5\u672c\u8a9e-\u30cb\u30e5\u30fc\u30b9",
+         "\u65e5\u672c\u8a9e \u30cb\u30e5\u30fc\u30b9",
+         "\u65e5\u672c\u8a9e \u30cb\u30e5\u30fc\u30b9"},
+        {"emoji \U0001F600 here", "emoji-here", "emoji-here", "Emoji \U0001F600 here",
+         "emoji \U0001F600 here"},
+        {"\u4e8c\u3007\u4e8c\u4e09", "\u4e8c-\u4e8c\u4e09", "\u4e8c-\u4e8c\u4e09",
+         "\u4e8c\u3007\u4e8c\u4e09", "\u4e8c\u3007\u4e8c\u4e09"},
+        {"\u0130stanbul", "i\u0307stanbul", "\u0130stanbul", "\u0130stanbul", "i\u0307stanbul"},
+        {"\u216b \u24b6 b", "b", "b", "\u216b \u24d0 b", "\u217b \u24d0 b"},
+        {"\u0928\u092e\u0938\u094d\u0924\u0947", "\u0928\u092e\u0938\u094d\u0924\u0947",
+         "\u0928\u092e\u0938\u094d\u0924\u0947", "\u0928\u092e\u0938\u094d\u0924\u0947",
+         "\u0928\u092e\u0938\u094d\u0924\u0947"},
+        {"zero\u200bwidth", "zero-width", "zero-width", "Zero\u200bwidth", "zero\u200bwidth"},
+        {"!!!", "", "!!!", "!!!", "!!!"},
+        {"", "", "", "", ""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *got[4] = {post_slugify(cases[i][0]), post_slugify_pretty(cases[i][0]),
+                        post_titleize(cases[i][0]), post_downcase(cases[i][0])};
+        for (int k = 0; k < 4; k++) {
+            CHECK_STR(got[k], cases[i][k + 1]);
+            free(got[k]);
+        }
+    }
+    char *bad = post_slugify("bad \xff\xfe utf8");
+    CHECK_STR(bad, "bad-utf8");
+    free(bad);
+    CHECK(post_slugify(NULL) == NULL && post_titleize(NULL) == NULL, "NULL in, NULL out");
+}
+
 static void unit_permalink_check(void)
 {
     struct parse_error err;
@@ -370,6 +417,7 @@ static int run_fixtures(const char *root)
     unit_name();
     unit_dates_and_domains();
     unit_json_shapes();
+    unit_text();
     unit_permalink_check();
     size_t n;
     char **cases = list_dir(root, &n);
