@@ -27,7 +27,7 @@ struct sbuf {
     int oom;
 };
 
-static void sb_add(struct sbuf *b, const char *s, size_t n)
+static void sb_grow_add(struct sbuf *b, const char *s, size_t n)
 {
     if (b->oom)
         return;
@@ -46,6 +46,19 @@ static void sb_add(struct sbuf *b, const char *s, size_t n)
     memcpy(b->p + b->n, s, n);
     b->n += n;
     b->p[b->n] = '\0';
+}
+
+/* Appends n bytes; the common case (room left) stays inline: md4c and the
+ * text extraction call this for every few bytes. */
+static inline void sb_add(struct sbuf *b, const char *s, size_t n)
+{
+    if (b->cap - b->n > n) { /* room for n bytes and the NUL */
+        memcpy(b->p + b->n, s, n);
+        b->n += n;
+        b->p[b->n] = '\0';
+        return;
+    }
+    sb_grow_add(b, s, n);
 }
 
 /* Hands over the buffer as a NUL-terminated string ("" when empty), or NULL
@@ -202,8 +215,15 @@ static size_t decode_entity(const char *s, size_t len, unsigned *cp)
 
 static int is_block_tag(const char *name, size_t n)
 {
+    /* ASCII-lowercased once, then compared whole (this runs for every tag) */
+    char low[16];
+    if (n == 0 || n >= sizeof(low))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        low[i] = name[i] >= 'A' && name[i] <= 'Z' ? (char)(name[i] + 32) : name[i];
+    low[n] = '\0';
     for (size_t k = 0; k < sizeof(block_tags) / sizeof(block_tags[0]); k++)
-        if (strlen(block_tags[k]) == n && strncasecmp(block_tags[k], name, n) == 0)
+        if (block_tags[k][0] == low[0] && strcmp(block_tags[k], low) == 0)
             return 1;
     return 0;
 }
@@ -211,9 +231,21 @@ static int is_block_tag(const char *name, size_t n)
 static const char *find_ci(const char *s, size_t len, const char *needle)
 {
     size_t n = strlen(needle);
-    for (size_t i = 0; i + n <= len; i++)
+    if (n == 0 || n > len)
+        return n == 0 ? s : NULL;
+    /* the needles start with punctuation: jump between its occurrences */
+    int first = (unsigned char)needle[0];
+    int jump = !isalpha(first);
+    for (size_t i = 0; i + n <= len; i++) {
+        if (jump) {
+            const char *p = memchr(s + i, first, len - n + 1 - i);
+            if (!p)
+                return NULL;
+            i = (size_t)(p - s);
+        }
         if (strncasecmp(s + i, needle, n) == 0)
             return s + i;
+    }
     return NULL;
 }
 
@@ -263,11 +295,23 @@ static size_t skip_tag(const char *s, size_t len, int *block, int *raw_text)
     return i < len ? i + 1 : 0; /* no '>': a literal '<' */
 }
 
+/* Bytes that end a run of plain text in body_html_to_text: '<', '&' and
+ * the whitespace it collapses (a table: this test runs for every byte). */
+static const unsigned char text_special[256] = {
+    ['<'] = 1, ['&'] = 1, [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1, ['\f'] = 1, ['\v'] = 1,
+};
+
 char *body_html_to_text(const char *html, size_t len)
 {
     struct sbuf b = {0};
     int space = 0; /* a separator is pending */
     size_t i = 0;
+    /* the text is never longer than the HTML: one allocation */
+    b.p = malloc(len + 1);
+    if (!b.p)
+        return NULL;
+    b.cap = len + 1;
+    b.p[0] = '\0';
     while (i < len) {
         unsigned char c = (unsigned char)html[i];
         if (c == '<') {
@@ -312,8 +356,21 @@ char *body_html_to_text(const char *html, size_t len)
                 continue;
             }
         }
-        sb_add(&b, html + i, 1);
-        i++;
+        /* the run of plain bytes from here (c itself may be a '<' or '&'
+         * that starts no tag or reference) */
+        size_t j = i + 1;
+        for (;;) {
+            while (j < len && !text_special[(unsigned char)html[j]])
+                j++;
+            /* one plain space between two words stays in the run as it is */
+            if (j + 1 < len && html[j] == ' ' && !text_special[(unsigned char)html[j + 1]]) {
+                j += 2;
+                continue;
+            }
+            break;
+        }
+        sb_add(&b, html + i, j - i);
+        i = j;
     }
     return sb_take(&b);
 }

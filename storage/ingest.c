@@ -28,7 +28,7 @@
 
 /* Part of every content hash: bump it when what ingest stores for the same bytes
  * changes without a version change (the postd version is hashed too). */
-#define INGEST_HASH_FORMAT "postd-ingest-1"
+#define INGEST_HASH_FORMAT "postd-ingest-2"
 
 #ifndef POSTD_VERSION
 #define POSTD_VERSION "0"
@@ -206,9 +206,16 @@ static int skipped_name(const char *name, int is_dir)
     return !is_dir && n >= 4 && strcmp(name + n - 4, ".yml") == 0;
 }
 
-static int cmp_names(const void *a, const void *b)
+/* A folder entry: its name, and its type as readdir tells it (DT_UNKNOWN
+ * when the file system does not say), which spares a stat per post file. */
+struct dent {
+    char *name;
+    unsigned char type;
+};
+
+static int cmp_dents(const void *a, const void *b)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    return strcmp(((const struct dent *)a)->name, ((const struct dent *)b)->name);
 }
 
 static int add_file(struct run *r, size_t dir, const char *rel, const char *id)
@@ -241,7 +248,7 @@ static int add_file(struct run *r, size_t dir, const char *rel, const char *id)
 static int walk(struct run *r, size_t dir, const char *rel, int depth)
 {
     char *path = rel[0] ? join_path(r->dirs[dir], rel) : strdup(r->dirs[dir]);
-    char **names = NULL;
+    struct dent *names = NULL;
     size_t n = 0, cap = 0;
     DIR *d = NULL;
     int rc = ST_NOMEM;
@@ -268,28 +275,30 @@ static int walk(struct run *r, size_t dir, const char *rel, int depth)
             continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 64;
-            char **v = realloc(names, cap * sizeof *v);
+            struct dent *v = realloc(names, cap * sizeof *v);
             if (!v)
                 goto out;
             names = v;
         }
-        if (!(names[n] = strdup(de->d_name)))
+        names[n].type = de->d_type;
+        if (!(names[n].name = strdup(de->d_name)))
             goto out;
         n++;
     }
     if (n > 1)
-        qsort(names, n, sizeof *names, cmp_names);
+        qsort(names, n, sizeof *names, cmp_dents);
 
     for (size_t k = 0; k < n; k++) {
-        char *child_rel = rel[0] ? join_path(rel, names[k]) : strdup(names[k]);
+        const char *name = names[k].name;
+        char *child_rel = rel[0] ? join_path(rel, name) : strdup(name);
         char *child = child_rel ? join_path(r->dirs[dir], child_rel) : NULL;
         struct stat sb;
         if (!child) {
             free(child_rel);
             goto out;
         }
-        int is_dir = 0, is_file = 0, is_link = 0;
-        if (lstat(child, &sb) == 0) {
+        int is_dir = names[k].type == DT_DIR, is_file = names[k].type == DT_REG, is_link = 0;
+        if (!is_dir && !is_file && lstat(child, &sb) == 0) {
             is_link = S_ISLNK(sb.st_mode);
             if (is_link && stat(child, &sb) != 0)
                 memset(&sb, 0, sizeof sb); /* dangling link: neither file nor folder */
@@ -298,7 +307,7 @@ static int walk(struct run *r, size_t dir, const char *rel, int depth)
         }
         int sub = 0;
         struct post_name pn;
-        if (skipped_name(names[k], is_dir) || (is_dir && is_link) || (!is_dir && !is_file)) {
+        if (skipped_name(name, is_dir) || (is_dir && is_link) || (!is_dir && !is_file)) {
             /* links to folders are not followed: no loops, no surprises */
             r->stats.skipped++;
         } else if (is_dir) {
@@ -309,7 +318,7 @@ static int walk(struct run *r, size_t dir, const char *rel, int depth)
             } else {
                 sub = walk(r, dir, child_rel, depth + 1);
             }
-        } else if (post_name_parse(names[k], &pn) != 0) {
+        } else if (post_name_parse(name, &pn) != 0) {
             r->stats.skipped++;
         } else {
             sub = add_file(r, dir, child_rel, pn.id);
@@ -326,7 +335,7 @@ out:
     if (d)
         closedir(d);
     for (size_t k = 0; k < n; k++)
-        free(names[k]);
+        free(names[k].name);
     free(names);
     free(path);
     return rc;
@@ -351,6 +360,12 @@ struct slot {
     char hash[33];
 };
 
+/* Wake-ups cost system calls, so each side signals only a waiter: a parser
+ * wakes the writer only for the slot it waits on, and the writer wakes the
+ * parsers only once half the window is free again, so they refill it in one
+ * go instead of one file per wake-up. */
+#define NO_WAIT SIZE_MAX
+
 struct pipe {
     struct run *r;
     pthread_mutex_t mu;
@@ -359,6 +374,8 @@ struct pipe {
     size_t window;
     size_t next;     /* next file index a parser takes */
     size_t consumed; /* files the writer has finished */
+    size_t wait_for; /* the file index the writer sleeps on, or NO_WAIT */
+    int parsers_waiting;
     int stop;
 };
 
@@ -431,7 +448,9 @@ out:
 static void parse_one(struct run *r, size_t i, struct slot *s, char **buf, size_t *cap)
 {
     const struct file *f = &r->files[i];
-    post_init(&s->post);
+    /* the post the writer consumed from this slot is freed here, on a
+     * parser thread, and not on the writer, which is the slower side */
+    post_clear(&s->post);
     memset(&s->perr, 0, sizeof s->perr);
     s->perr.byte_offset = -1;
     s->hash[0] = '\0';
@@ -486,8 +505,11 @@ static void *parser_main(void *arg)
     size_t cap = 0;
     for (;;) {
         pthread_mutex_lock(&p->mu);
-        while (!p->stop && p->next < p->r->n_files && p->next >= p->consumed + p->window)
+        while (!p->stop && p->next < p->r->n_files && p->next >= p->consumed + p->window) {
+            p->parsers_waiting++;
             pthread_cond_wait(&p->space, &p->mu);
+            p->parsers_waiting--;
+        }
         if (p->stop || p->next >= p->r->n_files) {
             pthread_mutex_unlock(&p->mu);
             break;
@@ -501,7 +523,8 @@ static void *parser_main(void *arg)
 
         pthread_mutex_lock(&p->mu);
         s->ready = 1;
-        pthread_cond_broadcast(&p->ready);
+        if (p->wait_for == i)
+            pthread_cond_signal(&p->ready);
         pthread_mutex_unlock(&p->mu);
     }
     free(buf);
@@ -570,7 +593,6 @@ static int consume(struct run *r, size_t i, struct slot *s, int64_t now)
         rc = s->status < 0 ? s->status : ST_NOMEM;
         break;
     }
-    post_clear(&s->post);
     return rc;
 }
 
@@ -585,7 +607,7 @@ static int run_pipeline(struct run *r, int64_t now)
     if ((size_t)jobs > r->n_files)
         jobs = r->n_files ? (long)r->n_files : 1;
 
-    struct pipe p = {.r = r, .window = (size_t)jobs * 32};
+    struct pipe p = {.r = r, .window = (size_t)jobs * 32, .wait_for = NO_WAIT};
     pthread_t *threads = calloc((size_t)jobs, sizeof *threads);
     p.slots = calloc(p.window, sizeof *p.slots);
     long started = 0;
@@ -609,8 +631,11 @@ static int run_pipeline(struct run *r, int64_t now)
     for (size_t i = 0; i < r->n_files && rc == 0; i++) {
         struct slot *s = &p.slots[i % p.window];
         pthread_mutex_lock(&p.mu);
-        while (!s->ready)
+        while (!s->ready) {
+            p.wait_for = i;
             pthread_cond_wait(&p.ready, &p.mu);
+        }
+        p.wait_for = NO_WAIT;
         pthread_mutex_unlock(&p.mu);
 
         rc = consume(r, i, s, now);
@@ -618,7 +643,8 @@ static int run_pipeline(struct run *r, int64_t now)
         pthread_mutex_lock(&p.mu);
         s->ready = 0;
         p.consumed = i + 1;
-        pthread_cond_broadcast(&p.space);
+        if (p.parsers_waiting && p.next - p.consumed <= p.window / 2)
+            pthread_cond_broadcast(&p.space);
         pthread_mutex_unlock(&p.mu);
         if (show)
             progress_draw(r, i + 1, i + 1 == r->n_files);
@@ -631,7 +657,7 @@ out:
     for (long t = 0; t < started; t++)
         pthread_join(threads[t], NULL);
     for (size_t k = 0; k < p.window; k++)
-        post_clear(&p.slots[k].post); /* results left when the run stopped early */
+        post_clear(&p.slots[k].post); /* the last results, and any left by an early stop */
     progress_clear(r);
     pthread_cond_destroy(&p.ready);
     pthread_cond_destroy(&p.space);
@@ -767,6 +793,11 @@ int ingest_run(struct store *st, const struct ingest_opts *opts, struct ingest_s
         goto out;
     in_tx = 1;
     r.st = st;
+    if (getenv("K_TIMING")) {
+        struct timespec tx;
+        clock_gettime(CLOCK_MONOTONIC, &tx);
+        fprintf(stderr, "K walk end %.3f\n", elapsed(&t0, &tx));
+    }
     if ((rc = load_stored(&r)) != 0 || (rc = run_pipeline(&r, now)) != 0)
         goto out;
     if (opts->prune && !(opts->strict && r.stats.rejected) && (rc = prune(&r)) != 0)
@@ -778,8 +809,18 @@ int ingest_run(struct store *st, const struct ingest_opts *opts, struct ingest_s
         rc = 1;
         goto out;
     }
+    if (getenv("K_TIMING")) {
+        struct timespec tx;
+        clock_gettime(CLOCK_MONOTONIC, &tx);
+        fprintf(stderr, "K loop end %.3f\n", elapsed(&t0, &tx));
+    }
     if ((rc = store_commit(st, now)) != 0)
         goto out;
+    if (getenv("K_TIMING")) {
+        struct timespec tx;
+        clock_gettime(CLOCK_MONOTONIC, &tx);
+        fprintf(stderr, "K commit end %.3f\n", elapsed(&t0, &tx));
+    }
     in_tx = 0;
     rc = r.stats.rejected ? 1 : 0;
 out:

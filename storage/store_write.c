@@ -216,9 +216,9 @@ static int put_terms(struct store *st, int k, int64_t rid, int64_t date, char *c
     return 0;
 }
 
-/* Inserts the posts and post_bodies rows; *rid is the new post's rid. */
+/* Inserts the posts and post_bodies rows under rid. */
 static int put_post_row(struct store *st, const struct post *p, const char *hash, int64_t now,
-                        int64_t *rid)
+                        int64_t rid)
 {
     sqlite3_stmt *s = store_stmt(st, S_POST_INSERT);
     if (!s)
@@ -238,14 +238,14 @@ static int put_post_row(struct store *st, const struct post *p, const char *hash
     bind_text(s, 13, p->layout);
     sqlite3_bind_int(s, 14, p->word_count);
     sqlite3_bind_int(s, 15, p->reading_minutes);
+    sqlite3_bind_int64(s, 16, rid);
     int rc = store_exec_stmt(st, s, "insert post");
     if (rc)
         return rc;
-    *rid = sqlite3_last_insert_rowid(st->db);
     s = store_stmt(st, S_BODY_INSERT);
     if (!s)
         return ST_DB;
-    sqlite3_bind_int64(s, 1, *rid);
+    sqlite3_bind_int64(s, 1, rid);
     bind_text(s, 2, p->summary_html);
     bind_text(s, 3, p->summary_text);
     bind_text(s, 4, p->excerpt_html);
@@ -255,17 +255,6 @@ static int put_post_row(struct store *st, const struct post *p, const char *hash
      * needs its own (see store_schema.c) */
     bind_text(s, 7, p->n_questions ? NULL : p->body_text);
     return store_exec_stmt(st, s, "insert post body");
-}
-
-/* Indexes the post's search text (read back through the posts_search view,
- * which the delete trigger reads too, so the two always agree). */
-static int put_search_text(struct store *st, int64_t rid)
-{
-    sqlite3_stmt *s = store_stmt(st, S_FTS_INSERT);
-    if (!s)
-        return ST_DB;
-    sqlite3_bind_int64(s, 1, rid);
-    return store_exec_stmt(st, s, "index post");
 }
 
 static int put_lists(struct store *st, const struct post *p, int64_t rid)
@@ -310,30 +299,124 @@ static int put_lists(struct store *st, const struct post *p, int64_t rid)
     return rc;
 }
 
-/* Deletes post id (its children go by cascade, its search row by trigger).
- * 0 when a row went, ST_NOTFOUND when there was none. */
-static int delete_post(struct store *st, const char *id)
+/* ---- the search index ------------------------------------------------------------ */
+
+void store_fts_reset(struct store *st)
 {
-    sqlite3_stmt *s = store_stmt(st, S_POST_DELETE);
+    st->next_rid = st->fts_first_new = 0;
+    st->fts_new = st->fts_gone = 0;
+}
+
+/* Reads a one-integer query. */
+static int query_int(struct store *st, enum stmt_id id, const char *what, int64_t *out)
+{
+    sqlite3_stmt *s = store_stmt(st, id);
+    if (!s)
+        return ST_DB;
+    int r = sqlite3_step(s);
+    if (r == SQLITE_ROW)
+        *out = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    return r == SQLITE_ROW ? 0 : store_rc(st, r == SQLITE_DONE ? SQLITE_ERROR : r, what);
+}
+
+int store_fts_flush(struct store *st)
+{
+    int rc = 0;
+    if (st->fts_new == 0 && st->fts_gone == 0)
+        goto out;
+    /* with nothing to unindex, adding the new posts is never more work
+     * than a rebuild, and needs no count of the table */
+    int64_t total = INT64_MAX;
+    if (st->fts_gone && (rc = query_int(st, S_COUNT_ALL, "count posts", &total)) != 0)
+        goto out;
+    if (st->fts_new + st->fts_gone >= total) {
+        /* most of the index changed: reading every post once is cheaper
+         * than taking the old text out and putting the new text in */
+        rc = store_exec_stmt(st, store_stmt(st, S_FTS_REBUILD), "rebuild search index");
+    } else {
+        if (st->fts_gone)
+            rc = store_exec_stmt(st, store_stmt(st, S_FTS_DELETE), "unindex posts");
+        if (rc == 0 && st->fts_new) {
+            sqlite3_stmt *s = store_stmt(st, S_FTS_INSERT);
+            if (!s) {
+                rc = ST_DB;
+                goto out;
+            }
+            sqlite3_bind_int64(s, 1, st->fts_first_new);
+            rc = store_exec_stmt(st, s, "index posts");
+        }
+    }
+    if (rc == 0 && st->fts_gone)
+        rc = store_exec_stmt(st, store_stmt(st, S_FTS_GONE_CLEAR), "clear unindexed");
+out:
+    store_fts_reset(st);
+    return rc;
+}
+
+/* ---- delete ---------------------------------------------------------------------- */
+
+/* The rid of post id: 0, or ST_NOTFOUND. */
+static int post_rid(struct store *st, const char *id, int64_t *rid)
+{
+    sqlite3_stmt *s = store_stmt(st, S_POST_RID);
     if (!s)
         return ST_DB;
     sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-    int rc = store_exec_stmt(st, s, "delete post");
-    if (rc)
+    int r = sqlite3_step(s);
+    if (r == SQLITE_ROW)
+        *rid = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    if (r == SQLITE_ROW)
+        return 0;
+    return r == SQLITE_DONE ? ST_NOTFOUND : store_rc(st, r, "find post");
+}
+
+/* Deletes post rid; its children go by cascade. The text of an indexed post
+ * is kept until the commit takes it out of the index. */
+static int delete_rid(struct store *st, int64_t rid)
+{
+    int rc;
+    sqlite3_stmt *s;
+    if (st->fts_first_new == 0 || rid < st->fts_first_new) {
+        s = store_stmt(st, S_FTS_GONE);
+        if (!s)
+            return ST_DB;
+        sqlite3_bind_int64(s, 1, rid);
+        if ((rc = store_exec_stmt(st, s, "keep unindexed text")) != 0)
+            return rc;
+        st->fts_gone++;
+    }
+    s = store_stmt(st, S_POST_DELETE);
+    if (!s)
+        return ST_DB;
+    sqlite3_bind_int64(s, 1, rid);
+    if ((rc = store_exec_stmt(st, s, "delete post")) != 0)
         return rc;
-    if (sqlite3_changes(st->db) == 0)
-        return ST_NOTFOUND;
     st->orphans = 1;
     return 0;
 }
 
+/* ---- put --------------------------------------------------------------------------- */
+
 static int put(struct store *st, const struct post *p, const char *hash, int64_t now)
 {
-    int rc = delete_post(st, p->id);
-    if (rc && rc != ST_NOTFOUND)
-        return rc;
     int64_t rid = 0;
-    rc = put_post_row(st, p, hash, now, &rid);
+    int rc = post_rid(st, p->id, &rid);
+    if (rc == 0)
+        rc = delete_rid(st, rid);
+    else if (rc == ST_NOTFOUND)
+        rc = 0;
+    if (rc)
+        return rc;
+    if (st->fts_first_new == 0) {
+        int64_t max = 0;
+        if ((rc = query_int(st, S_MAX_RID, "last rid", &max)) != 0)
+            return rc;
+        st->next_rid = st->fts_first_new = max + 1;
+    }
+    rid = st->next_rid++;
+    rc = put_post_row(st, p, hash, now, rid);
     if (rc)
         return rc;
     rc = put_terms(st, STORE_TERM_TAG, rid, p->date_utc, p->tags, p->n_tags);
@@ -346,7 +429,41 @@ static int put(struct store *st, const struct post *p, const char *hash, int64_t
     if (rc == 0)
         rc = put_lists(st, p, rid);
     if (rc == 0)
-        rc = put_search_text(st, rid);
+        st->fts_new++;
+    return rc;
+}
+
+/* A write made outside a transaction gets its own, so that it is whole and
+ * its search index work is done before it returns. */
+static int own_begin(struct store *st, int *own)
+{
+    *own = sqlite3_get_autocommit(st->db);
+    if (!*own)
+        return 0;
+    store_terms_cache_clear(st);
+    store_fts_reset(st);
+    st->orphans = 0;
+    return store_exec_stmt(st, store_stmt(st, S_BEGIN), "begin");
+}
+
+static int own_end(struct store *st, int own, int rc)
+{
+    if (!own)
+        return rc;
+    if (rc == 0)
+        rc = store_fts_flush(st);
+    if (rc == 0 && st->orphans)
+        rc = store_drop_orphans(st);
+    if (rc == 0)
+        rc = store_exec_stmt(st, store_stmt(st, S_COMMIT), "commit");
+    if (rc) {
+        int keep = rc;
+        store_rollback(st);
+        rc = keep;
+    }
+    store_terms_cache_clear(st);
+    store_fts_reset(st);
+    st->orphans = 0;
     return rc;
 }
 
@@ -354,32 +471,37 @@ int store_post_put(struct store *st, const struct post *p, const char *hash, int
 {
     if (!st || !p || !p->id || !p->slug || !p->url || !p->title)
         return ST_INVALID;
+    int own = 0;
+    int rc = own_begin(st, &own);
+    if (rc)
+        return rc;
     /* No savepoint: one costs more than the rest of a put (every page it
      * touches is copied first), and a failed put fails the whole ingest,
      * which rolls back (see store.h). */
-    int rc = put(st, p, hash, now);
-    if (rc) {
-        /* term rows created by this put may be rolled back: forget their ids */
-        store_terms_cache_clear(st);
-        return rc;
-    }
-    st->changed = 1;
-    return 0;
+    rc = put(st, p, hash, now);
+    if (rc && !own)
+        store_terms_cache_clear(st); /* term rows made by this put may be rolled back */
+    rc = own_end(st, own, rc);
+    if (rc == 0)
+        st->changed = 1;
+    return rc;
 }
 
 int store_post_delete(struct store *st, const char *id)
 {
     if (!st || !id)
         return ST_INVALID;
-    int rc = delete_post(st, id);
+    int own = 0;
+    int rc = own_begin(st, &own);
     if (rc)
         return rc;
-    st->changed = 1;
-    /* outside a transaction no commit will clean up: do it now */
-    if (sqlite3_get_autocommit(st->db)) {
-        rc = store_drop_orphans(st);
-        st->orphans = 0;
-    }
+    int64_t rid = 0;
+    rc = post_rid(st, id, &rid);
+    if (rc == 0)
+        rc = delete_rid(st, rid);
+    rc = own_end(st, own, rc);
+    if (rc == 0)
+        st->changed = 1;
     return rc;
 }
 

@@ -205,7 +205,7 @@ static void test_migrations(void **state)
 {
     (void)state;
     struct store *st = NULL;
-    assert_int_equal(store_schema_version(), 1);
+    assert_int_equal(store_schema_version(), 2);
 
     /* fresh file → current version, WAL */
     st = open_rw("mig.db");
@@ -217,6 +217,9 @@ static void test_migrations(void **state)
     assert_int_equal(raw_int("mig.db", "SELECT count(*) FROM pragma_journal_mode "
                                        "WHERE journal_mode = 'wal'"),
                      1);
+    /* v2 took the per-post search-index trigger out: the store flushes at commit */
+    assert_int_equal(raw_int("mig.db", "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"),
+                     0);
 
     /* reopening is a no-op that keeps the data */
     st = open_rw("mig.db");
