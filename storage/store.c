@@ -5,12 +5,9 @@
  * store_write.c, queries in store_query.c, the schema in store_schema.c. */
 #include "store_internal.h"
 
-#include <locale.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <wctype.h>
 
 #define BUSY_TIMEOUT_MS 5000
 /* Writers only: a 16 MiB page cache (measured: a bigger one only costs page
@@ -580,131 +577,9 @@ char *store_fold(const char *s)
     return out;
 }
 
-/* Decodes one UTF-8 sequence at s (n bytes left). Returns its length, or 0 when
- * the bytes are not valid UTF-8. */
-static size_t utf8_decode(const unsigned char *s, size_t n, unsigned *cp)
-{
-    size_t len;
-    unsigned c;
-    if (s[0] < 0xc2 || s[0] > 0xf4)
-        return 0;
-    if (s[0] < 0xe0) {
-        len = 2;
-        c = s[0] & 0x1f;
-    } else if (s[0] < 0xf0) {
-        len = 3;
-        c = s[0] & 0x0f;
-    } else {
-        len = 4;
-        c = s[0] & 0x07;
-    }
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        c = c << 6 | (s[i] & 0x3f);
-    }
-    if ((len == 3 && c < 0x800) || (len == 4 && (c < 0x10000 || c > 0x10ffff)) ||
-        (c >= 0xd800 && c <= 0xdfff))
-        return 0;
-    *cp = c;
-    return len;
-}
-
-static size_t utf8_encode(unsigned c, char *out)
-{
-    if (c < 0x80) {
-        out[0] = (char)c;
-        return 1;
-    }
-    if (c < 0x800) {
-        out[0] = (char)(0xc0 | c >> 6);
-        out[1] = (char)(0x80 | (c & 0x3f));
-        return 2;
-    }
-    if (c < 0x10000) {
-        out[0] = (char)(0xe0 | c >> 12);
-        out[1] = (char)(0x80 | (c >> 6 & 0x3f));
-        out[2] = (char)(0x80 | (c & 0x3f));
-        return 3;
-    }
-    out[0] = (char)(0xf0 | c >> 18);
-    out[1] = (char)(0x80 | (c >> 12 & 0x3f));
-    out[2] = (char)(0x80 | (c >> 6 & 0x3f));
-    out[3] = (char)(0x80 | (c & 0x3f));
-    return 4;
-}
-
-/* Jekyll keeps \p{L}, \p{M} and \p{Nd}. glibc's C.UTF-8 classes cover the
- * letters and digits; the combining-mark blocks are listed here. */
-static int keep_codepoint(unsigned c, locale_t loc)
-{
-    if ((c >= 0x300 && c <= 0x36f) || (c >= 0x1ab0 && c <= 0x1aff) ||
-        (c >= 0x1dc0 && c <= 0x1dff) || (c >= 0x20d0 && c <= 0x20ff) ||
-        (c >= 0xfe20 && c <= 0xfe2f))
-        return 1;
-    if (loc == (locale_t)0)
-        return 1; /* no Unicode tables: keep every non-ASCII character */
-    return iswalnum_l((wint_t)c, loc) != 0;
-}
-
-static locale_t utf8_loc;
-static pthread_once_t utf8_loc_once = PTHREAD_ONCE_INIT;
-
-static void utf8_loc_init(void)
-{
-    /* created once per process and never freed */
-    utf8_loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
-}
-
-static locale_t utf8_locale(void)
-{
-    pthread_once(&utf8_loc_once, utf8_loc_init);
-    return utf8_loc;
-}
-
+/* One slugify for the whole program: tags' slugs must equal what Jekyll (and
+ * post.c, for URLs) makes of the same text. */
 char *store_slugify(const char *s)
 {
-    if (!s)
-        return NULL;
-    size_t n = strlen(s);
-    /* lowercasing may lengthen a character by a byte or two; 3n bounds it */
-    char *out = malloc(3 * n + 1);
-    if (!out)
-        return NULL;
-    locale_t loc = utf8_locale();
-    size_t o = 0;
-    int dash = 0;
-    for (size_t i = 0; i < n;) {
-        unsigned char c = (unsigned char)s[i];
-        unsigned cp = 0;
-        size_t len = 0;
-        int keep = 0;
-        if (c < 0x80) {
-            keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-            cp = c;
-            len = 1;
-        } else {
-            len = utf8_decode((const unsigned char *)s + i, n - i, &cp);
-            keep = len > 0 && keep_codepoint(cp, loc);
-            if (len == 0)
-                len = 1;
-        }
-        i += len;
-        if (!keep) {
-            dash = o > 0;
-            continue;
-        }
-        if (dash)
-            out[o++] = '-';
-        dash = 0;
-        if (cp < 0x80)
-            out[o++] = (char)(cp >= 'A' && cp <= 'Z' ? cp + 32 : cp);
-        else
-            o += utf8_encode(loc != (locale_t)0 ? (unsigned)towlower_l((wint_t)cp, loc) : cp,
-                             out + o);
-    }
-    out[o] = '\0';
-    return out;
+    return s ? post_slugify(s) : NULL;
 }
