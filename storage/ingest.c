@@ -793,11 +793,6 @@ int ingest_run(struct store *st, const struct ingest_opts *opts, struct ingest_s
         goto out;
     in_tx = 1;
     r.st = st;
-    if (getenv("K_TIMING")) {
-        struct timespec tx;
-        clock_gettime(CLOCK_MONOTONIC, &tx);
-        fprintf(stderr, "K walk end %.3f\n", elapsed(&t0, &tx));
-    }
     if ((rc = load_stored(&r)) != 0 || (rc = run_pipeline(&r, now)) != 0)
         goto out;
     if (opts->prune && !(opts->strict && r.stats.rejected) && (rc = prune(&r)) != 0)
@@ -809,18 +804,8 @@ int ingest_run(struct store *st, const struct ingest_opts *opts, struct ingest_s
         rc = 1;
         goto out;
     }
-    if (getenv("K_TIMING")) {
-        struct timespec tx;
-        clock_gettime(CLOCK_MONOTONIC, &tx);
-        fprintf(stderr, "K loop end %.3f\n", elapsed(&t0, &tx));
-    }
     if ((rc = store_commit(st, now)) != 0)
         goto out;
-    if (getenv("K_TIMING")) {
-        struct timespec tx;
-        clock_gettime(CLOCK_MONOTONIC, &tx);
-        fprintf(stderr, "K commit end %.3f\n", elapsed(&t0, &tx));
-    }
     in_tx = 0;
     rc = r.stats.rejected ? 1 : 0;
 out:
