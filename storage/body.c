@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <md4c-html.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -29,8 +30,11 @@ struct sbuf {
 
 static void sb_grow_add(struct sbuf *b, const char *s, size_t n)
 {
-    if (b->oom)
+    /* a length that would overflow the doubling below is out of memory too */
+    if (b->oom || n > PTRDIFF_MAX / 2 - b->n) {
+        b->oom = 1;
         return;
+    }
     if (b->n + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
         while (cap < b->n + n + 1)
