@@ -28,13 +28,16 @@ enum stmt_id {
     S_POST_RID,
     S_POST_DELETE,
     S_POST_INSERT,
+    S_POST_UPDATE,
     S_BODY_INSERT,
-    S_MAX_RID,
-    S_FTS_GONE,
+    S_BODY_UPDATE,
+    S_SOURCES_CLEAR,
+    S_CAROUSEL_CLEAR,
+    S_QUESTIONS_CLEAR,
+    S_BODY_DELETE,
+    S_FTS_OLD,
     S_FTS_DELETE,
-    S_FTS_GONE_CLEAR,
     S_FTS_INSERT,
-    S_FTS_REBUILD,
     S_SOURCE_INSERT,
     S_CAROUSEL_INSERT,
     S_QUESTION_INSERT,
@@ -55,7 +58,8 @@ enum stmt_id {
     S_TERM_INSERT = S_TERM_FIND + 4,
     S_TERM_LINK = S_TERM_INSERT + 4,
     S_TERM_ORPHANS = S_TERM_LINK + 4,
-    S_COUNT = S_TERM_ORPHANS + 4,
+    S_TERM_UNLINK = S_TERM_ORPHANS + 4,
+    S_COUNT = S_TERM_UNLINK + 4,
 };
 
 /* The columns every post read selects, in this order (store_query.c reads
@@ -84,21 +88,12 @@ struct store {
     int readonly;
     int changed; /* a put or delete happened in this write transaction */
     int orphans; /* a post went away: drop unused terms before committing */
-    /* The search index is brought up to date when the write transaction
-     * commits (store_fts_flush), not per post: FTS5 writes its pending terms
-     * out at every statement savepoint, so indexing post by post made one
-     * index segment per post. Posts put in this transaction get rids from
-     * next_rid upwards, and fts_first_new is the first of them: rids at or
-     * above it are not indexed yet. 0 when no write is under way. */
-    int64_t next_rid, fts_first_new;
-    int64_t fts_new;  /* posts put since fts_first_new was set */
-    int64_t fts_gone; /* indexed posts deleted since then (their text is in temp.fts_gone) */
     int64_t data_version;
     sqlite3_stmt *stmt[S_COUNT];
     /* Valid within one write transaction only (cleared at begin, commit and
      * rollback): term ids are stable while we hold the write lock. */
     struct term_cache terms[4];
-    char *buf; /* scratch for joined search text, reused across puts */
+    char *buf; /* scratch for a post's joined search text, reused across puts */
     size_t buf_cap;
     int64_t *seen; /* scratch: term ids already linked to the post being put */
     size_t seen_cap;
@@ -137,14 +132,6 @@ char *store_fold(const char *s);
 /* For tests: the EXPLAIN QUERY PLAN of the page query store_posts_list would
  * run for req, one "detail" per line. On 0 *out is owned (free()). */
 int store_list_plan(struct store *st, const struct store_list_req *req, char **out);
-
-/* Indexes the posts put and unindexes the posts deleted since the last
- * flush: one bulk statement each, or a rebuild of the whole index when most
- * of it changed. Called by store_commit (and after a write made outside a
- * transaction). 0 or ST_DB/ST_NOMEM. */
-int store_fts_flush(struct store *st);
-/* Forgets the pending index work (after a rollback). */
-void store_fts_reset(struct store *st);
 
 /* Empties the term-id caches (keeps their memory). */
 void store_terms_cache_clear(struct store *st);

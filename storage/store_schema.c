@@ -22,15 +22,23 @@
  * - post_sources, post_carousel, post_questions: the post's lists in order.
  * - posts_fts: FTS5 over title, description, questions, answers and summary,
  *   external content: the text is read from the view posts_search (no second
- *   copy), the index alone is stored. Its rowid is posts.rid. The store keeps
- *   it in step when a write transaction commits (store_fts_flush), not with
- *   triggers: FTS5 writes its pending terms out at every statement savepoint,
- *   so a trigger per post made one index segment per post. body_text is kept
- *   only for posts without questions, and is then their "answers" text, so a
- *   post that is not in question form is still found by its body.
+ *   copy), the index alone is stored. Its rowid is posts.rid; a trigger took
+ *   a post out of the index before the post went (until version 2). body_text
+ *   is kept only for posts without questions, and is then their "answers"
+ *   text, so a post that is not in question form is still found by its body.
  * - meta: generation and last_ingest.
- * Every child table references posts(rid) ON DELETE CASCADE, so deleting a
- * post is one statement; unused terms are removed when the transaction commits. */
+ * Every child table references posts(rid) ON DELETE CASCADE; unused terms are
+ * removed when the transaction commits.
+ *
+ * Version 2: the store keeps posts_fts in step itself (store_write.c), with
+ * one-row statements that bind the text from memory: FTS5 writes its pending
+ * terms out as a new segment at every statement savepoint, which a trigger or
+ * an INSERT ... SELECT opens, so the trigger made one segment per post (70%
+ * of the ingest's time). And FTS5 gathers 16 MiB of terms before it writes a
+ * segment (1 MiB by default): fewer, larger segments, less merging (text of
+ * 50,000 posts: 15% less CPU). The store's own connection writes with
+ * foreign_keys off and deletes child rows itself (store.c says why); the keys
+ * declared here still hold, and hold for any other writer. */
 #include "store_internal.h"
 
 const struct term_kind store_kinds[4] = {
@@ -161,10 +169,7 @@ static const char schema_v1[] =
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
     "INSERT INTO meta (key, value) VALUES ('generation', 0), ('last_ingest', 0);";
 
-/* v2: the store keeps the search index in step at commit (store_fts_flush)
- * instead of a trigger per post, and FTS5 buffers 16 MiB of terms before it
- * writes a segment (1 MiB by default): fewer, larger segments, less merging
- * (ingest of 50,000 posts' text: 15% less CPU). */
+/* v2: no trigger, a 16 MiB FTS5 buffer (see the top of this file) */
 static const char schema_v2[] =
     "DROP TRIGGER IF EXISTS posts_fts_delete;"
     "INSERT INTO posts_fts (posts_fts, rank) VALUES ('hashsize', 16777216);";

@@ -1,11 +1,14 @@
-/* The store's write path, used by ingest: content-hash lookup, replacing a
- * post with all its child rows and search text, deleting a post, and listing
- * stored ids. Every statement is prepared once and reused, and term ids
+/* The store's write path, used by ingest: content-hash lookup, writing a
+ * post (a changed one in place) with all its child rows and its entry in the
+ * search index, deleting a post, and listing stored ids. Every statement
+ * writes one row (see S_FTS_INSERT in store.c for why that matters to the
+ * search index), is prepared once and reused, and term ids
  * (tags, domains, authors, categories) come from an in-memory cache that is
  * valid for one write transaction, so a put runs no SELECT for a term it has
  * already seen. */
 #include "store_internal.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,11 +219,13 @@ static int put_terms(struct store *st, int k, int64_t rid, int64_t date, char *c
     return 0;
 }
 
-/* Inserts the posts and post_bodies rows under rid. */
+/* Writes the posts and post_bodies rows: new ones when *rid is 0 (then
+ * *rid is the new post's rid), else over those of post *rid. */
 static int put_post_row(struct store *st, const struct post *p, const char *hash, int64_t now,
-                        int64_t rid)
+                        int64_t *rid)
 {
-    sqlite3_stmt *s = store_stmt(st, S_POST_INSERT);
+    int update = *rid != 0;
+    sqlite3_stmt *s = store_stmt(st, update ? S_POST_UPDATE : S_POST_INSERT);
     if (!s)
         return ST_DB;
     bind_text(s, 1, p->id);
@@ -238,14 +243,17 @@ static int put_post_row(struct store *st, const struct post *p, const char *hash
     bind_text(s, 13, p->layout);
     sqlite3_bind_int(s, 14, p->word_count);
     sqlite3_bind_int(s, 15, p->reading_minutes);
-    sqlite3_bind_int64(s, 16, rid);
-    int rc = store_exec_stmt(st, s, "insert post");
+    if (update)
+        sqlite3_bind_int64(s, 16, *rid);
+    int rc = store_exec_stmt(st, s, "write post");
     if (rc)
         return rc;
-    s = store_stmt(st, S_BODY_INSERT);
+    if (!update)
+        *rid = sqlite3_last_insert_rowid(st->db);
+    s = store_stmt(st, update ? S_BODY_UPDATE : S_BODY_INSERT);
     if (!s)
         return ST_DB;
-    sqlite3_bind_int64(s, 1, rid);
+    sqlite3_bind_int64(s, 1, *rid);
     bind_text(s, 2, p->summary_html);
     bind_text(s, 3, p->summary_text);
     bind_text(s, 4, p->excerpt_html);
@@ -254,7 +262,7 @@ static int put_post_row(struct store *st, const struct post *p, const char *hash
     /* the questions' answers are the search text; only a body without them
      * needs its own (see store_schema.c) */
     bind_text(s, 7, p->n_questions ? NULL : p->body_text);
-    return store_exec_stmt(st, s, "insert post body");
+    return store_exec_stmt(st, s, "write post body");
 }
 
 static int put_lists(struct store *st, const struct post *p, int64_t rid)
@@ -301,60 +309,106 @@ static int put_lists(struct store *st, const struct post *p, int64_t rid)
 
 /* ---- the search index ------------------------------------------------------------ */
 
-void store_fts_reset(struct store *st)
+/* Appends the non-NULL strings of n items (each at base + i * stride + off)
+ * to st->buf joined by "\n", and a NUL, as group_concat(x, char(10)) does.
+ * *at is the offset of the result in st->buf, -1 when every string was NULL
+ * (group_concat gives NULL). */
+static int join_texts(struct store *st, size_t *used, const void *base, size_t n, size_t stride,
+                      size_t off, long *at)
 {
-    st->next_rid = st->fts_first_new = 0;
-    st->fts_new = st->fts_gone = 0;
+    size_t need = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *t = *(char *const *)((const char *)base + i * stride + off);
+        if (t)
+            need += strlen(t) + 1;
+    }
+    *at = -1;
+    if (need == 0)
+        return 0;
+    if (*used + need > st->buf_cap) {
+        size_t cap = st->buf_cap ? st->buf_cap : 4096;
+        while (cap < *used + need)
+            cap *= 2;
+        char *b = realloc(st->buf, cap);
+        if (!b)
+            return ST_NOMEM;
+        st->buf = b;
+        st->buf_cap = cap;
+    }
+    *at = (long)*used;
+    char *o = st->buf + *used;
+    int first = 1;
+    for (size_t i = 0; i < n; i++) {
+        const char *t = *(char *const *)((const char *)base + i * stride + off);
+        if (!t)
+            continue;
+        if (!first)
+            *o++ = '\n';
+        first = 0;
+        size_t len = strlen(t);
+        memcpy(o, t, len);
+        o += len;
+    }
+    *o++ = '\0';
+    *used = (size_t)(o - st->buf);
+    return 0;
 }
 
-/* Reads a one-integer query. */
-static int query_int(struct store *st, enum stmt_id id, const char *what, int64_t *out)
+/* Indexes the post's search text. It is the text the view posts_search
+ * gives for the rows just written (external content: the index must be fed
+ * exactly that, or taking the post out again would corrupt it), joined here
+ * from memory instead of read back: see S_FTS_INSERT in store.c. */
+static int put_search_text(struct store *st, const struct post *p, int64_t rid)
 {
-    sqlite3_stmt *s = store_stmt(st, id);
+    size_t used = 0;
+    long q = -1, a = -1;
+    int rc = join_texts(st, &used, p->questions, p->n_questions, sizeof(*p->questions),
+                        offsetof(struct post_question, question), &q);
+    if (rc == 0)
+        rc = join_texts(st, &used, p->questions, p->n_questions, sizeof(*p->questions),
+                        offsetof(struct post_question, answer_text), &a);
+    if (rc)
+        return rc;
+    sqlite3_stmt *s = store_stmt(st, S_FTS_INSERT);
     if (!s)
         return ST_DB;
-    int r = sqlite3_step(s);
-    if (r == SQLITE_ROW)
-        *out = sqlite3_column_int64(s, 0);
-    sqlite3_reset(s);
-    return r == SQLITE_ROW ? 0 : store_rc(st, r == SQLITE_DONE ? SQLITE_ERROR : r, what);
+    sqlite3_bind_int64(s, 1, rid);
+    bind_text(s, 2, p->title);
+    bind_text(s, 3, p->description);
+    bind_text(s, 4, q >= 0 ? st->buf + q : NULL);
+    /* a post without answers is searched by its body (see store_schema.c) */
+    bind_text(s, 5, a >= 0 ? st->buf + a : p->n_questions ? NULL : p->body_text);
+    bind_text(s, 6, p->summary_text);
+    return store_exec_stmt(st, s, "index post");
 }
 
-int store_fts_flush(struct store *st)
+/* Takes post rid out of the index, with the text it was indexed with. */
+static int unindex(struct store *st, int64_t rid)
 {
+    sqlite3_stmt *old = store_stmt(st, S_FTS_OLD);
+    if (!old)
+        return ST_DB;
+    sqlite3_bind_int64(old, 1, rid);
+    int r = sqlite3_step(old);
     int rc = 0;
-    if (st->fts_new == 0 && st->fts_gone == 0)
-        goto out;
-    /* with nothing to unindex, adding the new posts is never more work
-     * than a rebuild, and needs no count of the table */
-    int64_t total = INT64_MAX;
-    if (st->fts_gone && (rc = query_int(st, S_COUNT_ALL, "count posts", &total)) != 0)
-        goto out;
-    if (st->fts_new + st->fts_gone >= total) {
-        /* most of the index changed: reading every post once is cheaper
-         * than taking the old text out and putting the new text in */
-        rc = store_exec_stmt(st, store_stmt(st, S_FTS_REBUILD), "rebuild search index");
-    } else {
-        if (st->fts_gone)
-            rc = store_exec_stmt(st, store_stmt(st, S_FTS_DELETE), "unindex posts");
-        if (rc == 0 && st->fts_new) {
-            sqlite3_stmt *s = store_stmt(st, S_FTS_INSERT);
-            if (!s) {
-                rc = ST_DB;
-                goto out;
-            }
-            sqlite3_bind_int64(s, 1, st->fts_first_new);
-            rc = store_exec_stmt(st, s, "index posts");
+    if (r == SQLITE_ROW) {
+        sqlite3_stmt *s = store_stmt(st, S_FTS_DELETE);
+        if (!s) {
+            sqlite3_reset(old);
+            return ST_DB;
         }
+        sqlite3_bind_int64(s, 1, rid);
+        for (int i = 0; i < 5; i++)
+            sqlite3_bind_value(s, i + 2, sqlite3_column_value(old, i));
+        rc = store_exec_stmt(st, s, "unindex post");
+    } else if (r != SQLITE_DONE) {
+        rc = store_rc(st, r, "read indexed text");
     }
-    if (rc == 0 && st->fts_gone)
-        rc = store_exec_stmt(st, store_stmt(st, S_FTS_GONE_CLEAR), "clear unindexed");
-out:
-    store_fts_reset(st);
+    sqlite3_reset(old);
     return rc;
 }
 
-/* ---- delete ---------------------------------------------------------------------- */
+/* ---- put and delete ---------------------------------------------------------------- */
 
 /* The rid of post id: 0, or ST_NOTFOUND. */
 static int post_rid(struct store *st, const char *id, int64_t *rid)
@@ -372,54 +426,62 @@ static int post_rid(struct store *st, const char *id, int64_t *rid)
     return r == SQLITE_DONE ? ST_NOTFOUND : store_rc(st, r, "find post");
 }
 
-/* Deletes post rid; its children go by cascade. The text of an indexed post
- * is kept until the commit takes it out of the index. */
-static int delete_rid(struct store *st, int64_t rid)
+/* Empties the lists of post rid (tags and the like, sources, carousel,
+ * questions) for new ones to be written. */
+static int clear_children(struct store *st, int64_t rid)
 {
-    int rc;
-    sqlite3_stmt *s;
-    if (st->fts_first_new == 0 || rid < st->fts_first_new) {
-        s = store_stmt(st, S_FTS_GONE);
+    static const enum stmt_id lists[] = {S_SOURCES_CLEAR, S_CAROUSEL_CLEAR, S_QUESTIONS_CLEAR};
+    int rc = 0;
+    for (int k = 0; k < 4 + 3 && rc == 0; k++) {
+        sqlite3_stmt *s = store_stmt(st, k < 4 ? (enum stmt_id)(S_TERM_UNLINK + k) : lists[k - 4]);
         if (!s)
             return ST_DB;
         sqlite3_bind_int64(s, 1, rid);
-        if ((rc = store_exec_stmt(st, s, "keep unindexed text")) != 0)
-            return rc;
-        st->fts_gone++;
+        rc = store_exec_stmt(st, s, "clear post lists");
     }
-    s = store_stmt(st, S_POST_DELETE);
-    if (!s)
-        return ST_DB;
-    sqlite3_bind_int64(s, 1, rid);
-    if ((rc = store_exec_stmt(st, s, "delete post")) != 0)
-        return rc;
-    st->orphans = 1;
-    return 0;
+    return rc;
 }
 
-/* ---- put --------------------------------------------------------------------------- */
+/* Deletes post rid: out of the index first (the view still has its text),
+ * then its lists, its bodies row and its row. */
+static int delete_rid(struct store *st, int64_t rid)
+{
+    int rc = unindex(st, rid);
+    if (rc == 0)
+        rc = clear_children(st, rid);
+    for (int k = 0; k < 2 && rc == 0; k++) {
+        sqlite3_stmt *s = store_stmt(st, k == 0 ? S_BODY_DELETE : S_POST_DELETE);
+        if (!s)
+            return ST_DB;
+        sqlite3_bind_int64(s, 1, rid);
+        rc = store_exec_stmt(st, s, "delete post");
+    }
+    if (rc == 0)
+        st->orphans = 1;
+    return rc;
+}
 
 static int put(struct store *st, const struct post *p, const char *hash, int64_t now)
 {
+    /* A changed post is rewritten in place: same row, same rid. Deleting it
+     * and inserting it anew cost half as much again, and its new, higher rid made
+     * FTS5 write its pending terms out at the next post (it does whenever
+     * rowids go down): a mass update wrote one index segment per post. */
     int64_t rid = 0;
     int rc = post_rid(st, p->id, &rid);
-    if (rc == 0)
-        rc = delete_rid(st, rid);
-    else if (rc == ST_NOTFOUND)
+    if (rc == 0) {
+        rc = unindex(st, rid);
+        if (rc == 0)
+            rc = clear_children(st, rid);
+        st->orphans = 1; /* terms it used may be unused now */
+    } else if (rc == ST_NOTFOUND) {
+        rid = 0;
         rc = 0;
-    if (rc)
-        return rc;
-    if (st->fts_first_new == 0) {
-        int64_t max = 0;
-        if ((rc = query_int(st, S_MAX_RID, "last rid", &max)) != 0)
-            return rc;
-        st->next_rid = st->fts_first_new = max + 1;
     }
-    rid = st->next_rid++;
-    rc = put_post_row(st, p, hash, now, rid);
-    if (rc)
-        return rc;
-    rc = put_terms(st, STORE_TERM_TAG, rid, p->date_utc, p->tags, p->n_tags);
+    if (rc == 0)
+        rc = put_post_row(st, p, hash, now, &rid);
+    if (rc == 0)
+        rc = put_terms(st, STORE_TERM_TAG, rid, p->date_utc, p->tags, p->n_tags);
     if (rc == 0)
         rc = put_terms(st, STORE_TERM_CATEGORY, rid, p->date_utc, p->categories, p->n_categories);
     if (rc == 0 && p->author)
@@ -429,41 +491,7 @@ static int put(struct store *st, const struct post *p, const char *hash, int64_t
     if (rc == 0)
         rc = put_lists(st, p, rid);
     if (rc == 0)
-        st->fts_new++;
-    return rc;
-}
-
-/* A write made outside a transaction gets its own, so that it is whole and
- * its search index work is done before it returns. */
-static int own_begin(struct store *st, int *own)
-{
-    *own = sqlite3_get_autocommit(st->db);
-    if (!*own)
-        return 0;
-    store_terms_cache_clear(st);
-    store_fts_reset(st);
-    st->orphans = 0;
-    return store_exec_stmt(st, store_stmt(st, S_BEGIN), "begin");
-}
-
-static int own_end(struct store *st, int own, int rc)
-{
-    if (!own)
-        return rc;
-    if (rc == 0)
-        rc = store_fts_flush(st);
-    if (rc == 0 && st->orphans)
-        rc = store_drop_orphans(st);
-    if (rc == 0)
-        rc = store_exec_stmt(st, store_stmt(st, S_COMMIT), "commit");
-    if (rc) {
-        int keep = rc;
-        store_rollback(st);
-        rc = keep;
-    }
-    store_terms_cache_clear(st);
-    store_fts_reset(st);
-    st->orphans = 0;
+        rc = put_search_text(st, p, rid);
     return rc;
 }
 
@@ -471,37 +499,35 @@ int store_post_put(struct store *st, const struct post *p, const char *hash, int
 {
     if (!st || !p || !p->id || !p->slug || !p->url || !p->title)
         return ST_INVALID;
-    int own = 0;
-    int rc = own_begin(st, &own);
-    if (rc)
-        return rc;
     /* No savepoint: one costs more than the rest of a put (every page it
      * touches is copied first), and a failed put fails the whole ingest,
      * which rolls back (see store.h). */
-    rc = put(st, p, hash, now);
-    if (rc && !own)
-        store_terms_cache_clear(st); /* term rows made by this put may be rolled back */
-    rc = own_end(st, own, rc);
-    if (rc == 0)
-        st->changed = 1;
-    return rc;
+    int rc = put(st, p, hash, now);
+    if (rc) {
+        /* term rows created by this put may be rolled back: forget their ids */
+        store_terms_cache_clear(st);
+        return rc;
+    }
+    st->changed = 1;
+    return 0;
 }
 
 int store_post_delete(struct store *st, const char *id)
 {
     if (!st || !id)
         return ST_INVALID;
-    int own = 0;
-    int rc = own_begin(st, &own);
-    if (rc)
-        return rc;
     int64_t rid = 0;
-    rc = post_rid(st, id, &rid);
+    int rc = post_rid(st, id, &rid);
     if (rc == 0)
         rc = delete_rid(st, rid);
-    rc = own_end(st, own, rc);
-    if (rc == 0)
-        st->changed = 1;
+    if (rc)
+        return rc;
+    st->changed = 1;
+    /* outside a transaction no commit will clean up: do it now */
+    if (sqlite3_get_autocommit(st->db)) {
+        rc = store_drop_orphans(st);
+        st->orphans = 0;
+    }
     return rc;
 }
 

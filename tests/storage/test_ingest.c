@@ -1,7 +1,8 @@
 /* Tests for storage/ingest.c on a temporary copy of samples/posts and a fresh
  * SQLite file: the counts match what the test itself finds in the folder, every
- * post's fields read back match its file, re-runs are idempotent, changes, deletes
- * (--prune), bad files, --strict and duplicate ids behave as ingest.h says.
+ * post's fields read back match its file, re-runs are idempotent, changes (one or
+ * all at once), deletes (--prune), links, bad files, --strict and duplicate ids
+ * behave as ingest.h says.
  * Usage: test_ingest SAMPLES_DIR */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -879,6 +880,65 @@ static void test_options_change_reingests(void **state)
     assert_int_equal(s.unchanged, f->ex.posts);
 }
 
+/* The walk takes file types from readdir where it can: a link to a post file
+ * is read as that file, a link to a folder and a dangling link are skipped. */
+static void test_links(void **state)
+{
+    struct fx *f = *state;
+    struct ingest_stats s;
+    const char *rel = plain_post(f);
+    char *target = path_join(f->posts, rel), *extra = path_join(f->tmp, "extra");
+    char *link = path_join(f->posts, "2024-05-01-linked.md");
+    char *dir_link = path_join(f->posts, "2024-05-02-folder.md");
+    char *dangling = path_join(f->posts, "2024-05-03-dangling.md");
+    assert_int_equal(mkdir(extra, 0755), 0);
+    assert_int_equal(symlink(target, link), 0);
+    assert_int_equal(symlink(extra, dir_link), 0);
+    assert_int_equal(symlink("/nonexistent/2024-05-03-x.md", dangling), 0);
+    assert_int_equal(run_dir(f, 0, 0, &s, NULL), 0);
+    assert_stats(&s, f->ex.posts + 1, 0, 0, 0, f->ex.skipped + 2, 0);
+    assert_int_equal(get_rc(f->db, "2024-05-01-linked", 1, NULL), 0);
+    assert_int_equal(get_rc(f->db, "2024-05-02-folder", 1, NULL), ST_NOTFOUND);
+    free(target);
+    free(extra);
+    free(link);
+    free(dir_link);
+    free(dangling);
+}
+
+/* Many posts change at once (new options), then half the files go: every
+ * change lands, --prune removes exactly the missing ones, in any order. */
+static void test_mass_change_and_prune(void **state)
+{
+    struct fx *f = *state;
+    struct ingest_stats s;
+    const char *dirs[] = {f->posts};
+    struct run_args a = {.dirs = dirs, .n_dirs = 1, .jobs = 2};
+    assert_int_equal(run(f->db, &a, &s, NULL), 0);
+    a.parse.tz_offset = -7200;
+    assert_int_equal(run(f->db, &a, &s, NULL), 0);
+    assert_stats(&s, 0, f->ex.posts, 0, 0, f->ex.skipped, 0);
+
+    long gone = 0;
+    for (size_t k = 0; k < f->ex.n_rels; k += 2) {
+        char *path = path_join(f->posts, f->ex.rels[k]);
+        assert_int_equal(unlink(path), 0);
+        free(path);
+        gone++;
+    }
+    a.prune = 1;
+    assert_int_equal(run(f->db, &a, &s, NULL), 0);
+    assert_stats(&s, 0, 0, f->ex.posts - gone, gone, f->ex.skipped, 0);
+    assert_int_equal(meta_of(f->db).posts, f->ex.posts - gone);
+    for (size_t k = 0; k < f->ex.n_rels && k < 8; k++) {
+        char *id = id_of(f->ex.rels[k]);
+        assert_int_equal(get_rc(f->db, id, 1, NULL), k % 2 ? 0 : ST_NOTFOUND);
+        free(id);
+    }
+    assert_int_equal(run(f->db, &a, &s, NULL), 0);
+    assert_stats(&s, 0, 0, f->ex.posts - gone, 0, f->ex.skipped, 0);
+}
+
 static void test_missing_folder(void **state)
 {
     struct fx *f = *state;
@@ -935,6 +995,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_strict_clean_run_commits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_options_change_reingests, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_links, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mass_change_and_prune, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_folder, setup, teardown),
         cmocka_unit_test(test_stats_print),
     };

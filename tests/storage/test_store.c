@@ -2,7 +2,8 @@
  * a temporary directory: migrations, the write path (put, replace, delete,
  * hashes, generation), every list filter alone and composed (checked against
  * a brute-force model of the rules in store.h), sorts and keyset walks, slugs,
- * terms, full-text search, snapshots across connections and read-only mode.
+ * terms, full-text search (and its index kept in step with every kind of
+ * write), snapshots across connections and read-only mode.
  * Raw SQLite is used only to inspect or tamper with the files. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1783,6 +1784,143 @@ static void test_connections(void **state)
     store_close(rw);
 }
 
+/* ---- the search index kept in step ------------------------------------------------------ */
+
+/* The index must have been fed exactly the text the view posts_search gives
+ * (external content), the declared foreign keys must hold (the store writes
+ * with enforcement off), and no row may be left behind. */
+static void check_consistent(const char *name)
+{
+    raw_exec(name, "INSERT INTO posts_fts (posts_fts) VALUES ('integrity-check')");
+    assert_int_equal(raw_int(name, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    assert_int_equal(raw_int(name, "SELECT count(*) FROM posts"),
+                     raw_int(name, "SELECT count(*) FROM post_bodies"));
+    assert_int_equal(raw_int(name, "SELECT count(*) FROM posts_fts_docsize"),
+                     raw_int(name, "SELECT count(*) FROM posts"));
+}
+
+/* Posts of every shape the search text can take: questions with a NULL
+ * heading, empty and NULL answers, a body without questions, no text. */
+static void shaped(struct post *p, const char *id, int shape, const char *word)
+{
+    char buf[200];
+    mk(p, id, 1000 + shape, "Shaped");
+    snprintf(buf, sizeof(buf), "description %s", word);
+    p->description = xs(buf);
+    switch (shape % 5) {
+    case 0:
+        snprintf(buf, sizeof(buf), "answer about %s", word);
+        add_question(p, "First?", buf);
+        add_question(p, "Second?", "");
+        free(p->questions[0].question);
+        p->questions[0].question = NULL;
+        break;
+    case 1:
+        add_question(p, "Only?", "x");
+        free(p->questions[0].answer_text);
+        p->questions[0].answer_text = NULL;
+        p->body_text = xs("body that is not searched because there are questions");
+        break;
+    case 2:
+        snprintf(buf, sizeof(buf), "body about %s", word);
+        p->body_text = xs(buf);
+        p->summary_text = xs("a summary");
+        break;
+    case 3:
+        snprintf(buf, sizeof(buf), "summary %s", word);
+        p->summary_text = xs(buf);
+        break;
+    default:
+        break; /* title and description only */
+    }
+}
+
+static int push_id(const char *id, void *arg)
+{
+    struct store_ids *ids = arg;
+    ids->ids = realloc(ids->ids, (ids->n + 1) * sizeof(*ids->ids));
+    assert_non_null(ids->ids);
+    ids->ids[ids->n++] = xs(id);
+    return 0;
+}
+
+static void test_search_index_in_step(void **state)
+{
+    (void)state;
+    struct store *st = open_rw("step.db");
+    struct post p;
+    char id[32];
+    struct store_list_req r = req_default();
+
+    assert_int_equal(store_begin(st), 0);
+    for (int i = 0; i < 20; i++) {
+        snprintf(id, sizeof(id), "2023-02-%02d-p%d", i + 1, i);
+        shaped(&p, id, i, "alpha");
+        assert_int_equal(store_post_put(st, &p, "h", NOW), 0);
+        post_clear(&p);
+    }
+    assert_int_equal(store_commit(st, NOW), 0);
+    check_consistent("step.db");
+    int64_t rid7 = raw_int("step.db", "SELECT rid FROM posts WHERE id = '2023-02-08-p7'");
+
+    /* every post changes shape, in the opposite order to their rids, one
+     * twice and one deleted after it changed, in one transaction */
+    assert_int_equal(store_begin(st), 0);
+    for (int i = 19; i >= 0; i--) {
+        snprintf(id, sizeof(id), "2023-02-%02d-p%d", i + 1, i);
+        shaped(&p, id, i + 1, "bravo");
+        assert_int_equal(store_post_put(st, &p, "h", NOW + 1), 0);
+        post_clear(&p);
+    }
+    shaped(&p, "2023-02-08-p7", 2, "charlie");
+    assert_int_equal(store_post_put(st, &p, "h", NOW + 1), 0);
+    post_clear(&p);
+    assert_int_equal(store_post_delete(st, "2023-02-10-p9"), 0);
+    /* a new post, put and deleted in the same transaction */
+    shaped(&p, "2023-03-01-new", 0, "delta");
+    assert_int_equal(store_post_put(st, &p, "h", NOW + 1), 0);
+    post_clear(&p);
+    assert_int_equal(store_post_delete(st, "2023-03-01-new"), 0);
+    assert_int_equal(store_commit(st, NOW + 1), 0);
+    check_consistent("step.db");
+
+    /* a changed post keeps its row */
+    assert_int_equal(raw_int("step.db", "SELECT rid FROM posts WHERE id = '2023-02-08-p7'"), rid7);
+    assert_int_equal(raw_int("step.db", "SELECT count(*) FROM posts"), 19);
+    /* the old words are gone, the new ones found where the shapes put them */
+    r.f.q = "alpha";
+    expect_list(st, &r, "", 0);
+    r.f.q = "delta";
+    expect_list(st, &r, "", 0);
+    r.f.q = "charlie";
+    expect_list(st, &r, "2023-02-08-p7", 1);
+    r.f.q = "bravo";
+    struct store_list l;
+    assert_int_equal(store_posts_list(st, &r, &l), 0);
+    assert_int_equal(l.total, 18); /* all but p7 (charlie) and p9 (deleted) */
+    store_list_clear(&l);
+    /* an answer is searched; a body is not when there are questions */
+    r.f.q = "answer";
+    assert_int_equal(store_posts_list(st, &r, &l), 0);
+    assert_true(l.total >= 3);
+    store_list_clear(&l);
+    r.f.q = "searched";
+    expect_list(st, &r, "", 0);
+
+    /* everything deleted, one at a time outside a transaction, then again */
+    struct store_ids all = {0};
+    assert_int_equal(store_post_ids(st, push_id, &all), 0);
+    assert_int_equal(all.n, 19);
+    for (size_t i = 0; i < all.n; i++)
+        assert_int_equal(store_post_delete(st, all.ids[i]), 0);
+    store_ids_clear(&all);
+    check_consistent("step.db");
+    assert_int_equal(raw_int("step.db", "SELECT count(*) FROM posts_fts_docsize"), 0);
+    assert_int_equal(raw_int("step.db", "SELECT count(*) FROM post_questions"), 0);
+    assert_int_equal(raw_int("step.db", "SELECT count(*) FROM tags"), 0);
+    store_close(st);
+}
+
 /* ---- slugify ------------------------------------------------------------------------- */
 
 static void test_slugify(void **state)
@@ -1832,6 +1970,7 @@ int main(void)
         cmocka_unit_test(test_slug_ambiguity),
         cmocka_unit_test(test_terms),
         cmocka_unit_test(test_search),
+        cmocka_unit_test(test_search_index_in_step),
         cmocka_unit_test(test_connections),
         cmocka_unit_test(test_slugify),
     };
