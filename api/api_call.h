@@ -12,6 +12,7 @@
 #include "api.h"
 #include "api_cache.h"
 #include "api_metrics.h"
+#include "api_params.h"
 #include "api_router.h"
 #include "store.h"
 
@@ -86,6 +87,13 @@ void api_call_problem_json(struct api_call *c, int status, json_t *problem);
 void api_call_problem(struct api_call *c, int status, const char *detail);
 /* 400 with invalid_params (stolen). */
 void api_call_invalid(struct api_call *c, json_t *invalid);
+/* 400 naming one bad parameter. */
+void api_call_invalid_one(struct api_call *c, const char *name, const char *reason);
+/* api_query_parse for c's request with the service config: 0, or -1 when
+ * c is answered already (400 for bad parameters, 500). Release q with
+ * api_query_clear either way. */
+int api_call_query(struct api_call *c, struct api_query *q, enum api_param_set set,
+                   const char *fixed);
 /* 500 for an error status from storage (logged once to stderr). */
 void api_call_fail(struct api_call *c, int st, const char *what);
 

@@ -63,17 +63,10 @@ void api_ops_metrics(struct api_call *c)
 void api_ops_openapi(struct api_call *c)
 {
     struct api_query q;
-    json_t *inv = NULL;
-    int rc = api_query_parse(&q, c->req, API_PARAMS_NONE, NULL, &c->ctx->cfg, &inv);
+    int bad = api_call_query(c, &q, API_PARAMS_NONE, NULL);
     api_query_clear(&q);
-    if (rc == ST_INVALID) {
-        api_call_invalid(c, inv);
+    if (bad)
         return;
-    }
-    if (rc) {
-        api_call_fail(c, rc, "parameters");
-        return;
-    }
     c->raw = malloc(api_openapi_json_len + 1);
     if (!c->raw) {
         api_call_fail(c, ST_NOMEM, "openapi");

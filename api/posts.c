@@ -106,7 +106,7 @@ void api_posts_list(struct api_call *c)
     struct api_query q;
     struct api_cursor cur;
     struct store_list l;
-    json_t *inv = NULL, *data = NULL, *body = NULL, *meta = NULL, *links = NULL;
+    json_t *data = NULL, *body = NULL, *meta = NULL, *links = NULL;
     char *base = NULL, *next_cursor = NULL;
     const char *collection = NULL, *fixed = NULL;
     int kind = 0;
@@ -115,15 +115,9 @@ void api_posts_list(struct api_call *c)
     memset(&l, 0, sizeof(l));
 
     int term_route = api_route_term(c->route.id, &collection, &fixed, &kind) == 0;
-    int rc = api_query_parse(&q, c->req, API_PARAMS_POSTS, fixed, &c->ctx->cfg, &inv);
-    if (rc == ST_INVALID) {
-        api_call_invalid(c, inv);
+    int rc = 0;
+    if (api_call_query(c, &q, API_PARAMS_POSTS, fixed) != 0)
         goto out;
-    }
-    if (rc) {
-        api_call_fail(c, rc, "parameters");
-        goto out;
-    }
     struct store *st = api_call_store(c, 0, NULL);
     if (!st)
         goto out;
@@ -154,11 +148,7 @@ void api_posts_list(struct api_call *c)
         const char *why = NULL;
         rc = api_cursor_decode(q.cursor, q.sort, fh, &cur, &why);
         if (rc == ST_INVALID) {
-            inv = NULL;
-            if (api_invalid_add(&inv, "cursor", why) == 0)
-                api_call_invalid(c, inv);
-            else
-                api_call_fail(c, ST_NOMEM, "cursor");
+            api_call_invalid_one(c, "cursor", why);
             goto out;
         }
         if (rc) {
@@ -204,11 +194,7 @@ void api_posts_list(struct api_call *c)
     rc = store_posts_list(st, &lr, &l);
     store_read_end(st);
     if (rc == ST_INVALID && q.q) {
-        inv = NULL;
-        if (api_invalid_add(&inv, "q", "is not a valid search expression") == 0)
-            api_call_invalid(c, inv);
-        else
-            api_call_fail(c, ST_NOMEM, "q");
+        api_call_invalid_one(c, "q", "is not a valid search expression");
         goto out;
     }
     if (rc) {
@@ -266,18 +252,11 @@ void api_posts_get(struct api_call *c)
     struct api_query q;
     struct post p;
     struct store_ids ids = {0};
-    json_t *inv = NULL;
     post_init(&p);
 
-    int rc = api_query_parse(&q, c->req, API_PARAMS_NONE, NULL, &c->ctx->cfg, &inv);
-    if (rc == ST_INVALID) {
-        api_call_invalid(c, inv);
+    int rc = 0;
+    if (api_call_query(c, &q, API_PARAMS_NONE, NULL) != 0)
         goto out;
-    }
-    if (rc) {
-        api_call_fail(c, rc, "parameters");
-        goto out;
-    }
     struct store *st = api_call_store(c, 0, NULL);
     if (!st)
         goto out;

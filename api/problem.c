@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "api_call.h"
+#include "api_params.h"
 #include "api_util.h"
 #include "status.h"
 
@@ -110,4 +111,25 @@ void api_call_invalid(struct api_call *c, json_t *invalid)
         json_decref(invalid);
     }
     api_call_problem_json(c, 400, p);
+}
+
+void api_call_invalid_one(struct api_call *c, const char *name, const char *reason)
+{
+    json_t *inv = NULL;
+    if (api_invalid_add(&inv, name, reason) == 0)
+        api_call_invalid(c, inv);
+    else
+        api_call_fail(c, ST_NOMEM, name);
+}
+
+int api_call_query(struct api_call *c, struct api_query *q, enum api_param_set set,
+                   const char *fixed)
+{
+    json_t *inv = NULL;
+    int rc = api_query_parse(q, c->req, set, fixed, &c->ctx->cfg, &inv);
+    if (rc == ST_INVALID)
+        api_call_invalid(c, inv);
+    else if (rc)
+        api_call_fail(c, rc, "parameters");
+    return rc ? -1 : 0;
 }

@@ -47,22 +47,16 @@ void api_terms_list(struct api_call *c)
 {
     struct api_query q;
     struct store_terms t;
-    json_t *inv = NULL, *data = NULL, *meta = NULL, *links = NULL;
+    json_t *data = NULL, *meta = NULL, *links = NULL;
     const char *collection = NULL;
     char base[32];
     int kind = 0;
     memset(&t, 0, sizeof(t));
 
     api_route_term(c->route.id, &collection, NULL, &kind);
-    int rc = api_query_parse(&q, c->req, API_PARAMS_TERMS, NULL, &c->ctx->cfg, &inv);
-    if (rc == ST_INVALID) {
-        api_call_invalid(c, inv);
+    int rc = 0;
+    if (api_call_query(c, &q, API_PARAMS_TERMS, NULL) != 0)
         goto out;
-    }
-    if (rc) {
-        api_call_fail(c, rc, "parameters");
-        goto out;
-    }
     struct store *st = api_call_store(c, 0, NULL);
     if (!st)
         goto out;
