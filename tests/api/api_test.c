@@ -361,3 +361,36 @@ void t_assert_invalid(const struct api_response *res, const char *param)
         fail_msg("invalid_params does not name %s: %.*s", param, (int)res->body_len, res->body);
     json_decref(j);
 }
+
+int fx_setup_db(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    if (!f)
+        return -1;
+    f->now = (int64_t)time(NULL);
+    f->ingest_time = f->now - 100;
+    f->dir = fx_tmpdir();
+    f->db = fx_build(f->dir, f->now, f->ingest_time);
+    *state = f;
+    return 0;
+}
+
+int fx_setup(void **state)
+{
+    if (fx_setup_db(state) != 0)
+        return -1;
+    struct fx *f = *state;
+    f->ctx = t_ctx(f->db, 0);
+    return 0;
+}
+
+int fx_teardown(void **state)
+{
+    struct fx *f = *state;
+    api_ctx_free(f->ctx);
+    fx_rmdir(f->dir);
+    free(f->dir);
+    free(f->db);
+    free(f);
+    return 0;
+}

@@ -44,6 +44,18 @@ char *fx_build(const char *dir, int64_t now, int64_t ingest_time);
 char *fx_tmpdir(void);
 void fx_rmdir(const char *dir);
 
+/* The usual group fixture (cmocka group setup and teardown): the fixture
+ * database built in a fresh temporary folder, committed at ingest_time =
+ * now - 100, and for fx_setup a context over it (fx_setup_db: ctx NULL). */
+struct fx {
+    char *dir, *db;
+    struct api_ctx *ctx;
+    int64_t now, ingest_time;
+};
+int fx_setup(void **state);
+int fx_setup_db(void **state);
+int fx_teardown(void **state);
+
 /* Fills a struct post for fixture post i (caller post_clear). */
 void fx_post_fill(int i, struct post *p);
 

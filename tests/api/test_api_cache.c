@@ -26,31 +26,6 @@
 #include "api_test.h"
 #include "api_util.h"
 
-struct fx {
-    char *dir, *db;
-    int64_t now;
-};
-
-static int setup(void **state)
-{
-    struct fx *f = calloc(1, sizeof(*f));
-    f->now = (int64_t)time(NULL);
-    f->dir = fx_tmpdir();
-    f->db = fx_build(f->dir, f->now, f->now - 100);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fx *f = *state;
-    fx_rmdir(f->dir);
-    free(f->dir);
-    free(f->db);
-    free(f);
-    return 0;
-}
-
 static struct api_ctx *ctx_sized(const char *db, size_t bytes, int show_future)
 {
     struct api_config cfg = {
@@ -762,5 +737,5 @@ int main(void)
         cmocka_unit_test(test_shared_body),   cmocka_unit_test(test_threads),
         cmocka_unit_test(test_epochs),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, fx_setup_db, fx_teardown);
 }

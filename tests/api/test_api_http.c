@@ -19,35 +19,6 @@
 #include "api_test.h"
 #include "api_util.h"
 
-struct fx {
-    char *dir, *db;
-    struct api_ctx *ctx;
-    int64_t ingest_time;
-};
-
-static int setup(void **state)
-{
-    struct fx *f = calloc(1, sizeof(*f));
-    int64_t now = (int64_t)time(NULL);
-    f->dir = fx_tmpdir();
-    f->ingest_time = now - 100;
-    f->db = fx_build(f->dir, now, f->ingest_time);
-    f->ctx = t_ctx(f->db, 0);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fx *f = *state;
-    api_ctx_free(f->ctx);
-    fx_rmdir(f->dir);
-    free(f->dir);
-    free(f->db);
-    free(f);
-    return 0;
-}
-
 static void assert_common(const struct api_response *res)
 {
     assert_string_equal(t_header(res, "Vary"), "Accept-Encoding, Origin");
@@ -483,5 +454,5 @@ int main(void)
         cmocka_unit_test(test_request_id),
         cmocka_unit_test(test_reingest_while_serving),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, fx_setup, fx_teardown);
 }

@@ -15,33 +15,6 @@
 
 #include "api_test.h"
 
-struct fx {
-    char *dir, *db;
-    struct api_ctx *ctx;
-};
-
-static int setup(void **state)
-{
-    struct fx *f = calloc(1, sizeof(*f));
-    int64_t now = (int64_t)time(NULL);
-    f->dir = fx_tmpdir();
-    f->db = fx_build(f->dir, now, now - 100);
-    f->ctx = t_ctx(f->db, 0);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fx *f = *state;
-    api_ctx_free(f->ctx);
-    fx_rmdir(f->dir);
-    free(f->dir);
-    free(f->db);
-    free(f);
-    return 0;
-}
-
 static void test_bad_params(void **state)
 {
     struct fx *f = *state;
@@ -284,5 +257,5 @@ int main(void)
         cmocka_unit_test(test_good_edges),   cmocka_unit_test(test_fts_never_fails),
         cmocka_unit_test(test_random_bytes), cmocka_unit_test(test_bad_encoding),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, fx_setup, fx_teardown);
 }

@@ -19,34 +19,6 @@
 
 #include "api_test.h"
 
-struct fx {
-    char *dir, *db;
-    struct api_ctx *ctx;
-    int64_t now;
-};
-
-static int setup(void **state)
-{
-    struct fx *f = calloc(1, sizeof(*f));
-    f->now = (int64_t)time(NULL);
-    f->dir = fx_tmpdir();
-    f->db = fx_build(f->dir, f->now, f->now - 100);
-    f->ctx = t_ctx(f->db, 0);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fx *f = *state;
-    api_ctx_free(f->ctx);
-    fx_rmdir(f->dir);
-    free(f->dir);
-    free(f->db);
-    free(f);
-    return 0;
-}
-
 /* ---- the model ---------------------------------------------------------- */
 
 static int has_tag(int i, const char *q)
@@ -764,5 +736,5 @@ int main(void)
         cmocka_unit_test(test_fields_include), cmocka_unit_test(test_get_post),
         cmocka_unit_test(test_future),         cmocka_unit_test(test_term_posts),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, fx_setup, fx_teardown);
 }

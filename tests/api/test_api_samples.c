@@ -21,7 +21,7 @@
 
 static const char *g_samples;
 
-struct fx {
+struct samples_fx {
     char *dir;
     char db[4096];
     long stored;
@@ -29,7 +29,7 @@ struct fx {
 
 static int setup(void **state)
 {
-    struct fx *f = calloc(1, sizeof(*f));
+    struct samples_fx *f = calloc(1, sizeof(*f));
     f->dir = fx_tmpdir();
     snprintf(f->db, sizeof(f->db), "%s/samples.db", f->dir);
     struct store *st = NULL;
@@ -50,7 +50,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    struct fx *f = *state;
+    struct samples_fx *f = *state;
     fx_rmdir(f->dir);
     free(f->dir);
     free(f);
@@ -108,7 +108,7 @@ static char **walk(struct api_ctx *ctx, long max, size_t *n, long *future, int64
 
 static void test_every_post(void **state)
 {
-    struct fx *f = *state;
+    struct samples_fx *f = *state;
     int64_t now = (int64_t)time(NULL);
     struct api_ctx *all = t_ctx(f->db, 1), *visible = t_ctx(f->db, 0);
     size_t n = 0;
@@ -200,7 +200,7 @@ static void check_terms(struct api_ctx *ctx, const char *kind)
 
 static void test_terms(void **state)
 {
-    struct fx *f = *state;
+    struct samples_fx *f = *state;
     struct api_ctx *ctx = t_ctx(f->db, 0);
     check_terms(ctx, "tags");
     check_terms(ctx, "authors");

@@ -15,33 +15,6 @@
 
 #include "api_test.h"
 
-struct fx {
-    char *dir, *db;
-    struct api_ctx *ctx;
-};
-
-static int setup(void **state)
-{
-    struct fx *f = calloc(1, sizeof(*f));
-    int64_t now = (int64_t)time(NULL);
-    f->dir = fx_tmpdir();
-    f->db = fx_build(f->dir, now, now - 100);
-    f->ctx = t_ctx(f->db, 0);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fx *f = *state;
-    api_ctx_free(f->ctx);
-    fx_rmdir(f->dir);
-    free(f->dir);
-    free(f->db);
-    free(f);
-    return 0;
-}
-
 /* Count and newest visible date of a term in the model. */
 static void model_term(const char *kind, const char *name, int64_t *count, int64_t *latest)
 {
@@ -195,5 +168,5 @@ int main(void)
         cmocka_unit_test(test_kinds),
         cmocka_unit_test(test_sort_prefix_paging),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, fx_setup, fx_teardown);
 }
