@@ -126,6 +126,9 @@ wait_pid() {
 start_postd() {
     local name=$1
     shift
+    # emptied before the fork: a NAME used twice must not yield the old port
+    # (the child's own redirection may run after the first read below)
+    : >"$WORK/$name.err"
     "$POSTD" serve --config /dev/null --listen 127.0.0.1:0 "$@" \
         >"$WORK/$name.out" 2>"$WORK/$name.err" &
     SERVER_PID=$!

@@ -81,6 +81,9 @@ for part in "${parts[@]}"; do
     fi
     echo "==== $part"
     t0=$(date +%s)
+    # made here, before the fork: tail must not start before the part's own
+    # redirection has created it (it did in CI, and the log lost each part's checks)
+    : >"$work/$part.log"
     # in the background, so that an INT/TERM reaches the trap at once; tail shows
     # the log as it grows and ends when the part has ended
     REL_WORK=$work timeout -k 10 "$(limit_for "$part")" "$script" "$postd" \
