@@ -26,9 +26,9 @@ struct api_config {
                                    requests that start N us after it completed */
 };
 
-/* Defaults a server should use when not configured: 64 MiB of cache, and
+/* Defaults a server should use when not configured: 24 MiB of cache, and
  * commits seen within 1 ms (at most ~1000 change checks per second). */
-#define API_CACHE_BYTES_DEFAULT ((size_t)64 << 20)
+#define API_CACHE_BYTES_DEFAULT ((size_t)24 << 20)
 #define API_CHANGE_CHECK_US_DEFAULT 1000u
 
 struct api_param {
@@ -83,6 +83,12 @@ struct api_response {
      * when done. Without accept_shared_body, body always holds an owned copy
      * and this is NULL. */
     struct api_body *shared_body;
+    /* Nonzero for a response sent from a response cache entry: every response
+     * with the same reuse_key has the same status, content type, body bytes
+     * and headers, except X-Request-Id (and none has a Connection header). A
+     * server may keep the response object it built for a key and send it
+     * again with only X-Request-Id replaced. 0: build this one from scratch. */
+    uint64_t reuse_key;
 };
 
 /* The bytes of b (len api_body_len(b)); valid while a reference is held. */

@@ -58,6 +58,8 @@ struct api_cache_entry {
     int has_total;
     char total[24]; /* X-Total-Count */
     char *link;     /* Link header value (owned), or NULL */
+    /* unique in the process, never 0 (api_response.reuse_key) */
+    uint64_t serial;
 
     /* Bookkeeping, cache.c only. */
     atomic_uint refs;

@@ -66,9 +66,12 @@ void api_body_unref(struct api_body *b)
 
 struct api_cache_entry *api_cache_entry_new(void)
 {
+    static atomic_uint_fast64_t serials;
     struct api_cache_entry *e = calloc(1, sizeof(*e));
     if (!e)
         return NULL;
+    /* once per built response (a miss), not per hit */
+    e->serial = atomic_fetch_add_explicit(&serials, 1, memory_order_relaxed) + 1;
     atomic_init(&e->refs, 1);
     atomic_init(&e->referenced, 0);
     return e;

@@ -91,7 +91,7 @@ static const struct key_def keys[CONFIG_N_KEYS] = {
     [CONFIG_JOBS] = {"jobs", "jobs", T_INT, F(jobs), 0, 1024, "0",
                      CONFIG_CMD_INGEST | CONFIG_CMD_CHECK, "parser threads (0: one per CPU)"},
     [CONFIG_CACHE_SIZE] = {"cache_size", "cache-size", T_SIZE, F(cache_size), 0,
-                           1024 * 1024 * 1024, "64 MiB", CONFIG_CMD_SERVE,
+                           1024 * 1024 * 1024, "24 MiB", CONFIG_CMD_SERVE,
                            "memory for cached responses (0: no cache)"},
     [CONFIG_CHANGE_CHECK_US] = {"change_check_us", "change-check-us", T_INT, F(change_check_us), 0,
                                 1000000, "1000", CONFIG_CMD_SERVE,

@@ -15,6 +15,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -33,19 +34,48 @@
 #define MAX_BODY ((size_t)1 << 20)
 /* The longest request line a NUL check trusts the layout for (see nul_in_target). */
 #define MAX_LINE ((uintptr_t)16 << 20)
+/* Response objects each worker thread keeps for reuse (see send_reused). */
+#define REUSE_SLOTS 16
 
 struct http_server {
     struct MHD_Daemon *daemon;
     struct api_ctx *api;
     FILE *access_log;
     int port;
-    atomic_long in_flight; /* requests between the URI callback and completion */
+    atomic_long in_flight;  /* requests between the URI callback and completion */
     atomic_long open_conns; /* connections libmicrohttpd holds */
     atomic_int stopping;    /* SIGTERM: every response closes its connection */
+    pthread_key_t reuse;    /* a worker's struct reuse_slot[REUSE_SLOTS] */
+};
+
+/* A response object built for an api_response.reuse_key, kept by the one
+ * worker thread that built it and queued again for the next request with the
+ * same key. Only X-Request-Id changes between uses: it is swapped right before
+ * the response is queued. That is safe because libmicrohttpd writes a
+ * response's header block into the connection's buffer in the same call that
+ * returns from the access handler (its "start reply" state never waits for the
+ * socket), and only this thread's connections ever see the object. Building a
+ * response costs ~25 allocations (each header is three); reusing one, three. */
+struct reuse_slot {
+    uint64_t key;
+    struct MHD_Response *mr; /* one reference, ours */
+    int status;
+    size_t len;
+    char rid[136]; /* the X-Request-Id it holds now */
+};
+
+/* The request headers postd looks at, from one pass over the list on the
+ * first call (first occurrence of each, as MHD_lookup_connection_value gives;
+ * pointers into libmicrohttpd's memory, valid until the request completes). */
+struct req_headers {
+    const char *content_length, *transfer_encoding;
+    const char *if_none_match, *if_modified_since, *accept_encoding, *origin;
+    const char *request_id, *acr_method, *acr_headers;
+    int n_content_length;
+    int space_in_name;
 };
 
 struct req {
-    char *target; /* raw, as received (up to a NUL byte: see nul_in_target) */
     size_t target_len;
     char method[16];
     char remote[64];
@@ -57,6 +87,8 @@ struct req {
     size_t bytes;
     const char *route;
     char request_id[128];
+    struct req_headers h;
+    char target[]; /* raw, as received (up to a NUL byte: see nul_in_target) */
 };
 
 /* ---- request targets ------------------------------------------------------ */
@@ -195,21 +227,74 @@ static void release_body(void *cls)
     api_body_unref(cls);
 }
 
-/* Sends res; takes its body when libmicrohttpd accepts it. MHD_NO closes the
- * connection (only when out of memory). closing: ask the client to close. */
-static enum MHD_Result send_response(struct MHD_Connection *conn, struct req *r,
-                                     struct api_response *res, int is_head, int closing)
+/* The calling worker's reuse slots, made on first use; NULL on out of memory. */
+static struct reuse_slot *reuse_slots(struct http_server *s)
 {
-    struct MHD_Response *mr;
-    size_t len = res->body ? res->body_len : 0;
+    struct reuse_slot *slots = pthread_getspecific(s->reuse);
+    if (!slots && (slots = calloc(REUSE_SLOTS, sizeof *slots)) &&
+        pthread_setspecific(s->reuse, slots) != 0) {
+        free(slots);
+        slots = NULL;
+    }
+    return slots;
+}
 
-    if (res->shared_body) {
+/* Thread exit: libmicrohttpd has closed this worker's connections by then. */
+static void reuse_free(void *p)
+{
+    struct reuse_slot *slots = p;
+    for (size_t i = 0; i < REUSE_SLOTS; i++)
+        if (slots[i].mr)
+            MHD_destroy_response(slots[i].mr);
+    free(slots);
+}
+
+/* The slot's response made ready to send with request id rid, or NULL (the
+ * slot holds another key, or is emptied because the swap failed). */
+static struct MHD_Response *slot_take(struct reuse_slot *slot, uint64_t key, const char *rid)
+{
+    if (!slot->mr || slot->key != key)
+        return NULL;
+    if (strcmp(slot->rid, rid) == 0)
+        return slot->mr;
+    if (MHD_del_response_header(slot->mr, "X-Request-Id", slot->rid) == MHD_YES &&
+        MHD_add_response_header(slot->mr, "X-Request-Id", rid) == MHD_YES) {
+        snprintf(slot->rid, sizeof slot->rid, "%s", rid);
+        return slot->mr;
+    }
+    MHD_destroy_response(slot->mr);
+    slot->mr = NULL;
+    slot->key = 0;
+    return NULL;
+}
+
+/* Sends res; takes its body when libmicrohttpd accepts it. MHD_NO closes the
+ * connection (only when out of memory). closing: ask the client to close.
+ * logged: keep the request id for the access log. slots: the worker's reuse
+ * slots (NULL: build every response). */
+static enum MHD_Result send_response(struct MHD_Connection *conn, struct req *r,
+                                     struct api_response *res, int is_head, int closing, int logged,
+                                     struct reuse_slot *slots)
+{
+    struct MHD_Response *mr = NULL;
+    size_t len = res->body ? res->body_len : 0;
+    const char *rid = header_value(res, "X-Request-Id");
+    struct reuse_slot *slot = NULL;
+
+    if (slots && res->reuse_key && !closing && rid && strlen(rid) < sizeof slot->rid) {
+        slot = &slots[(res->reuse_key * 0x9e3779b97f4a7c15ULL) >> 60 & (REUSE_SLOTS - 1)];
+        if ((mr = slot_take(slot, res->reuse_key, rid)))
+            len = slot->len;
+    }
+    if (mr) {
+        /* sent from the slot: res's own reference to the bytes is not needed */
+    } else if (res->shared_body) {
         /* A cached body: libmicrohttpd sends the cache's bytes, no copy, and
          * drops our reference when it is done with them. */
         struct api_body *b = res->shared_body;
         len = api_body_len(b);
-        mr = MHD_create_response_from_buffer_with_free_callback_cls(
-            len, (void *)api_body_data(b), &release_body, b);
+        mr = MHD_create_response_from_buffer_with_free_callback_cls(len, (void *)api_body_data(b),
+                                                                    &release_body, b);
         if (mr)
             res->shared_body = NULL;
     } else if (len) {
@@ -222,26 +307,38 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct req *r,
     if (!mr)
         return MHD_NO; /* the body is still ours: the caller clears res */
 
-    if (res->content_type)
-        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, res->content_type);
-    for (size_t i = 0; i < res->n_headers; i++)
-        if (res->headers[i].name && res->headers[i].value &&
-            MHD_add_response_header(mr, res->headers[i].name, res->headers[i].value) != MHD_YES)
-            fprintf(stderr, "postd: dropped invalid response header %s\n", res->headers[i].name);
-    /* While stopping, a client must not send another request on this connection:
-     * it would be cut off when the daemon stops. */
-    if (closing && !header_value(res, "Connection"))
-        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
+    if (!slot || mr != slot->mr) {
+        if (res->content_type)
+            MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, res->content_type);
+        for (size_t i = 0; i < res->n_headers; i++)
+            if (res->headers[i].name && res->headers[i].value &&
+                MHD_add_response_header(mr, res->headers[i].name, res->headers[i].value) != MHD_YES)
+                fprintf(stderr, "postd: dropped invalid response header %s\n",
+                        res->headers[i].name);
+        /* While stopping, a client must not send another request on this
+         * connection: it would be cut off when the daemon stops. */
+        if (closing && !header_value(res, "Connection"))
+            MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
+        if (slot) {
+            /* the slot keeps this reference (and the bytes) until replaced */
+            if (slot->mr)
+                MHD_destroy_response(slot->mr);
+            slot->mr = mr;
+            slot->key = res->reuse_key;
+            slot->len = len;
+            snprintf(slot->rid, sizeof slot->rid, "%s", rid);
+        }
+    }
 
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned int)res->status, mr);
-    MHD_destroy_response(mr);
+    if (!slot)
+        MHD_destroy_response(mr);
     if (ret == MHD_YES) {
         r->queued = 1;
         r->status = res->status;
         r->bytes = is_head || res->head_only ? 0 : len;
         r->route = res->route;
-        const char *rid = header_value(res, "X-Request-Id");
-        if (rid)
+        if (logged && rid)
             snprintf(r->request_id, sizeof r->request_id, "%s", rid);
     }
     return ret;
@@ -279,28 +376,54 @@ static enum MHD_Result send_refusal(struct MHD_Connection *conn, struct req *r, 
         api_response_header(&res, "Cache-Control", "no-store") == 0 &&
         api_response_header(&res, "X-Request-Id", rid) == 0 &&
         api_response_header(&res, "Vary", "Accept-Encoding, Origin") == 0)
-        ret = send_response(conn, r, &res, 0, 1);
+        ret = send_response(conn, r, &res, 0, 1, 1, NULL);
     api_response_clear(&res);
     return ret;
 }
 
-struct head_scan {
-    int n_content_length;
-    int space_in_name;
-};
+static int key_is(const char *key, size_t key_size, const char *name, size_t name_len)
+{
+    return key_size == name_len && strncasecmp(key, name, name_len) == 0;
+}
+
+#define KEY_IS(name) key_is(key, key_size, name, sizeof(name) - 1)
+
+static void keep(const char **slot, const char *value)
+{
+    if (!*slot)
+        *slot = value;
+}
 
 static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
-                                   const char *value)
+                                   size_t key_size, const char *value, size_t value_size)
 {
-    struct head_scan *h = cls;
+    struct req_headers *h = cls;
     (void)kind;
-    (void)value;
+    (void)value_size;
     if (!key)
         return MHD_YES;
-    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
-        h->n_content_length++;
-    if (strpbrk(key, " \t"))
+    if (memchr(key, ' ', key_size) || memchr(key, '\t', key_size))
         h->space_in_name = 1;
+    if (KEY_IS(MHD_HTTP_HEADER_CONTENT_LENGTH)) {
+        h->n_content_length++;
+        keep(&h->content_length, value);
+    } else if (KEY_IS(MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+        keep(&h->transfer_encoding, value);
+    } else if (KEY_IS(MHD_HTTP_HEADER_IF_NONE_MATCH)) {
+        keep(&h->if_none_match, value);
+    } else if (KEY_IS(MHD_HTTP_HEADER_IF_MODIFIED_SINCE)) {
+        keep(&h->if_modified_since, value);
+    } else if (KEY_IS(MHD_HTTP_HEADER_ACCEPT_ENCODING)) {
+        keep(&h->accept_encoding, value);
+    } else if (KEY_IS("Origin")) {
+        keep(&h->origin, value);
+    } else if (KEY_IS("X-Request-Id")) {
+        keep(&h->request_id, value);
+    } else if (KEY_IS("Access-Control-Request-Method")) {
+        keep(&h->acr_method, value);
+    } else if (KEY_IS("Access-Control-Request-Headers")) {
+        keep(&h->acr_headers, value);
+    }
     return MHD_YES;
 }
 
@@ -311,18 +434,13 @@ static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const cha
  * Content-Length headers and a Transfer-Encoding that is not chunked (RFC 9112
  * §6.1, §6.3: 400 and close). libmicrohttpd would read the first and ignore the
  * rest. */
-static const char *bad_head(struct MHD_Connection *conn, const char *method)
+static const char *bad_head(const struct req_headers *h, const char *method)
 {
-    const char *te =
-        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
-    const char *cl =
-        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    struct head_scan h = {0};
+    const char *te = h->transfer_encoding, *cl = h->content_length;
 
-    MHD_get_connection_values(conn, MHD_HEADER_KIND, scan_header, &h);
-    if (h.space_in_name)
+    if (h->space_in_name)
         return "whitespace between a header name and its colon";
-    if (h.n_content_length > 1)
+    if (h->n_content_length > 1)
         return "several Content-Length headers";
     if (te && strcasecmp(te, "chunked") != 0)
         return "a Transfer-Encoding other than chunked";
@@ -352,15 +470,14 @@ static int nul_in_target(const char *url, size_t target_len, const char *version
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     struct http_server *s = cls;
-    struct req *r = calloc(1, sizeof *r);
+    const char *target = uri ? uri : "/";
+    size_t len = strlen(target);
+    /* one allocation for the state and the target */
+    struct req *r = calloc(1, sizeof *r + len + 1);
     if (!r)
         return NULL;
-    r->target = strdup(uri ? uri : "/");
-    if (!r->target) {
-        free(r);
-        return NULL;
-    }
-    r->target_len = strlen(r->target);
+    memcpy(r->target, target, len + 1);
+    r->target_len = len;
     /* The query string is parsed from r->target (http_target_parse), never from
      * libmicrohttpd's argument list. libmicrohttpd would parse it right after this
      * callback into records of ~56 bytes each from the connection's memory pool,
@@ -372,8 +489,9 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     if (query && query[1])
         query[1] = '\0';
     clock_gettime(CLOCK_MONOTONIC, &r->start);
+    /* the client address is for the access log only */
     const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        s->access_log ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS) : NULL;
     if (ci && ci->client_addr) {
         const struct sockaddr *sa = ci->client_addr;
         if (sa->sa_family == AF_INET)
@@ -406,8 +524,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (r->calls++ == 0) {
         snprintf(r->method, sizeof r->method, "%s", method);
-        const char *cl =
-            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        MHD_get_connection_values_n(conn, MHD_HEADER_KIND, scan_header, &r->h);
+        const char *cl = r->h.content_length;
         const char *head;
         if (nul_in_target(url, r->target_len, version))
             return send_refusal(conn, r, 400, "Bad Request",
@@ -415,7 +533,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (cl && strtoull(cl, NULL, 10) > MAX_BODY)
             return send_refusal(conn, r, 413, "Content Too Large",
                                 "request bodies are not accepted here");
-        if ((head = bad_head(conn, method)))
+        if ((head = bad_head(&r->h, method)))
             return send_refusal(conn, r, 400, "Bad Request", head);
         if (*upload_data_size == 0)
             return MHD_YES; /* answer on the next call: keeps the connection alive */
@@ -437,23 +555,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     req.params = t.params;
     req.n_params = t.n_params;
     req.bad_encoding = t.bad_encoding;
-    req.if_none_match =
-        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
-    req.if_modified_since =
-        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MODIFIED_SINCE);
-    req.accept_encoding =
-        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-    req.origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
-    req.request_id = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
-    req.acr_method =
-        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Access-Control-Request-Method");
-    req.acr_headers =
-        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Access-Control-Request-Headers");
+    req.if_none_match = r->h.if_none_match;
+    req.if_modified_since = r->h.if_modified_since;
+    req.accept_encoding = r->h.accept_encoding;
+    req.origin = r->h.origin;
+    req.request_id = r->h.request_id;
+    req.acr_method = r->h.acr_method;
+    req.acr_headers = r->h.acr_headers;
 
     req.accept_shared_body = 1;
     api_handle(s->api, &req, &res);
-    ret = send_response(conn, r, &res, strcmp(method, "HEAD") == 0, atomic_load(&s->stopping));
-    if (ret == MHD_YES && !r->request_id[0] && req.request_id)
+    ret = send_response(conn, r, &res, strcmp(method, "HEAD") == 0,
+                        atomic_load_explicit(&s->stopping, memory_order_relaxed),
+                        s->access_log != NULL, reuse_slots(s));
+    if (ret == MHD_YES && s->access_log && !r->request_id[0] && req.request_id)
         snprintf(r->request_id, sizeof r->request_id, "%s", req.request_id);
     api_response_clear(&res);
     http_target_clear(&t);
@@ -491,7 +606,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
             log_access_write(s->access_log, &e);
         }
     }
-    free(r->target);
     free(r);
     *req_cls = NULL;
     atomic_fetch_sub(&s->in_flight, 1);
@@ -512,24 +626,28 @@ int http_server_start(struct http_server **out, const struct config *cfg, struct
     atomic_init(&s->in_flight, 0);
     atomic_init(&s->open_conns, 0);
     atomic_init(&s->stopping, 0);
+    if (pthread_key_create(&s->reuse, reuse_free) != 0) {
+        free(s);
+        return ST_NOMEM;
+    }
     flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_AUTO;
     if (cfg->listen_addr.family == AF_INET6)
         flags |= MHD_USE_IPv6;
 
     /* STRICT_FOR_CLIENT 1: an HTTP/1.1 request without Host and a space inside the
      * request target get 400, as RFC 9112 §3.2 and §3 require. */
-    s->daemon =
-        MHD_start_daemon(flags, 0, NULL, NULL, &on_request, s, MHD_OPTION_SOCK_ADDR,
-                         (const struct sockaddr *)&cfg->listen_addr.addr,
-                         MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
-                         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->connection_limit,
-                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->connection_timeout,
-                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->max_request_header,
-                         MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_URI_LOG_CALLBACK, &on_uri, s,
-                         MHD_OPTION_NOTIFY_COMPLETED, &on_completed, s,
-                         MHD_OPTION_NOTIFY_CONNECTION, &on_connection, s, MHD_OPTION_END);
+    s->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, &on_request, s, MHD_OPTION_SOCK_ADDR,
+        (const struct sockaddr *)&cfg->listen_addr.addr, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned int)cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned int)cfg->connection_limit, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned int)cfg->connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)cfg->max_request_header, MHD_OPTION_STRICT_FOR_CLIENT, 1,
+        MHD_OPTION_URI_LOG_CALLBACK, &on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, &on_completed, s,
+        MHD_OPTION_NOTIFY_CONNECTION, &on_connection, s, MHD_OPTION_END);
     if (!s->daemon) {
         fprintf(stderr, "postd: cannot listen on %s\n", cfg->listen);
+        pthread_key_delete(s->reuse);
         free(s);
         return ST_IO;
     }
@@ -572,5 +690,7 @@ void http_server_stop(struct http_server *s, double max_seconds)
     MHD_stop_daemon(s->daemon);
     if (listen_fd != MHD_INVALID_SOCKET)
         close(listen_fd);
+    /* the workers have exited: their slots went with them (reuse_free) */
+    pthread_key_delete(s->reuse);
     free(s);
 }

@@ -16,7 +16,13 @@
 #define WRITER_CACHE_KIB 16384
 #define PAGE_SIZE_NEW "16384"
 #define WAL_SIZE_LIMIT (64 * 1024 * 1024)
-#define READER_MMAP_SIZE (1024LL * 1024 * 1024)
+/* Readers: no memory map and a 4 MiB page cache each. A map of the whole file
+ * counts every page a query ever touched in the server's RSS (740-925 MiB at
+ * 100,000 posts, against a 64 MB target) and never gives it back; hot requests
+ * are answered from the response cache, so the few pages a miss reads come
+ * from the OS page cache through read() at little cost. */
+#define READER_MMAP_SIZE 0
+#define READER_CACHE_KIB 4096
 
 static const char *const fixed_sql[S_TERM_FIND] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
@@ -337,10 +343,10 @@ static int open_readwrite(struct store *st)
 
 static int open_readonly(struct store *st)
 {
-    /* serving reads pages at random: mapped, they cost no read() each */
-    char sql[64];
-    snprintf(sql, sizeof(sql), "PRAGMA mmap_size=%lld", (long long)READER_MMAP_SIZE);
-    int rc = exec(st, sql, "mmap_size");
+    char sql[96];
+    snprintf(sql, sizeof(sql), "PRAGMA mmap_size=%lld; PRAGMA cache_size=-%d",
+             (long long)READER_MMAP_SIZE, READER_CACHE_KIB);
+    int rc = exec(st, sql, "reader pragmas");
     if (rc)
         return rc;
     int64_t v = 0;
