@@ -65,7 +65,7 @@ static const struct key_def keys[CONFIG_N_KEYS] = {
                                    F(connection_timeout), 0, 86400, "30", CONFIG_CMD_SERVE,
                                    "idle connection timeout in seconds (0: never)"},
     [CONFIG_MAX_REQUEST_HEADER] = {"max_request_header", "max-request-header", T_SIZE,
-                                   F(max_request_header), 4096, 16 * 1024 * 1024, "64 KiB",
+                                   F(max_request_header), 4096, 16 * 1024 * 1024, "16 KiB",
                                    CONFIG_CMD_SERVE,
                                    "memory per connection for the request line, headers and "
                                    "query parameters"},

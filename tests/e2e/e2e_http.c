@@ -777,8 +777,8 @@ static void test_bad_requests(void)
     }
 }
 
-/* Many query parameters still get an answer (see max_request_header in
- * config/postd.yaml: libmicrohttpd keeps each one in the connection's memory). */
+/* Many query parameters still get an answer within the default
+ * max_request_header (see config/postd.yaml). */
 static void test_many_params(void)
 {
     size_t n = 500, len = 0;

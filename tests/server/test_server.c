@@ -56,7 +56,7 @@ static void test_defaults(void **state)
     assert_int_equal(c.threads, 2);
     assert_int_equal(c.connection_limit, 1024);
     assert_int_equal(c.connection_timeout, 30);
-    assert_int_equal(c.max_request_header, 64 * 1024);
+    assert_int_equal(c.max_request_header, 16 * 1024);
     assert_true(c.access_log);
     assert_string_equal(c.cors_origin, "*");
     assert_string_equal(c.cache_control, "public, max-age=60");
