@@ -196,6 +196,14 @@ static void expect_list(struct store *st, const struct store_list_req *req, cons
     store_list_clear(&l);
 }
 
+/* expect_list for the search text q (kept in req). */
+static void expect_search(struct store *st, struct store_list_req *req, const char *q,
+                          const char *ids, int64_t total)
+{
+    req->f.q = q;
+    expect_list(st, req, ids, total);
+}
+
 #define STRV(...)                                                                                  \
     ((struct store_strv){(const char *const[]){__VA_ARGS__},                                       \
                          sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)})
@@ -494,10 +502,8 @@ static void test_update_and_delete(void **state)
 
     /* the old text is not searchable any more, the new one is */
     struct store_list_req r = req_default();
-    r.f.q = "munitions";
-    expect_list(st, &r, "", 0);
-    r.f.q = "only";
-    expect_list(st, &r, p.id, 1);
+    expect_search(st, &r, "munitions", "", 0);
+    expect_search(st, &r, "only", p.id, 1);
 
     /* a second post shares a tag: deleting the first keeps it */
     struct post q;
@@ -530,8 +536,7 @@ static void test_update_and_delete(void **state)
     assert_int_equal(raw_int("upd.db", "SELECT count(*) FROM domains"), 0);
     assert_int_equal(raw_int("upd.db", "SELECT count(*) FROM post_bodies"), 0);
     raw_exec("upd.db", "INSERT INTO posts_fts (posts_fts) VALUES ('integrity-check')");
-    r.f.q = "science OR only OR other";
-    expect_list(st, &r, "", 0);
+    expect_search(st, &r, "science OR only OR other", "", 0);
 
     post_clear(&p);
     post_clear(&q);
@@ -1664,21 +1669,16 @@ static void test_search(void **state)
     assert_int_equal(store_commit(st, NOW), 0);
 
     struct store_list_req r = req_default();
-    r.f.q = "korea";
-    expect_list(st, &r, "2023-01-03-body,2023-01-02-answer,2023-01-01-title", 3);
+    expect_search(st, &r, "korea", "2023-01-03-body,2023-01-02-answer,2023-01-01-title", 3);
     /* the body text of a post without questions is kept (and searched) */
     struct post got;
     assert_int_equal(store_post_get(st, "2023-01-03-body", NOW, 0, &got, NULL), 0);
     assert_string_equal(got.body_text, "An introduction about Korea without questions.");
     post_clear(&got);
-    r.f.q = "north korea";
-    expect_list(st, &r, "2023-01-02-answer,2023-01-01-title", 2);
-    r.f.q = "\"korea and russia\"";
-    expect_list(st, &r, "2023-01-02-answer", 1);
-    r.f.q = "pyongyang";
-    expect_list(st, &r, "2023-01-03-body", 1);
-    r.f.q = "cafe zurich"; /* diacritics folded */
-    expect_list(st, &r, "2023-01-04-none", 1);
+    expect_search(st, &r, "north korea", "2023-01-02-answer,2023-01-01-title", 2);
+    expect_search(st, &r, "\"korea and russia\"", "2023-01-02-answer", 1);
+    expect_search(st, &r, "pyongyang", "2023-01-03-body", 1);
+    expect_search(st, &r, "cafe zurich", "2023-01-04-none", 1); /* diacritics folded */
     r.f.q = "kore*";
     r.f.tag = STRV("asia");
     expect_list(st, &r, "2023-01-03-body,2023-01-01-title", 2);
@@ -1888,12 +1888,9 @@ static void test_search_index_in_step(void **state)
     assert_int_equal(raw_int("step.db", "SELECT rid FROM posts WHERE id = '2023-02-08-p7'"), rid7);
     assert_int_equal(raw_int("step.db", "SELECT count(*) FROM posts"), 19);
     /* the old words are gone, the new ones found where the shapes put them */
-    r.f.q = "alpha";
-    expect_list(st, &r, "", 0);
-    r.f.q = "delta";
-    expect_list(st, &r, "", 0);
-    r.f.q = "charlie";
-    expect_list(st, &r, "2023-02-08-p7", 1);
+    expect_search(st, &r, "alpha", "", 0);
+    expect_search(st, &r, "delta", "", 0);
+    expect_search(st, &r, "charlie", "2023-02-08-p7", 1);
     r.f.q = "bravo";
     struct store_list l;
     assert_int_equal(store_posts_list(st, &r, &l), 0);
@@ -1904,8 +1901,7 @@ static void test_search_index_in_step(void **state)
     assert_int_equal(store_posts_list(st, &r, &l), 0);
     assert_true(l.total >= 3);
     store_list_clear(&l);
-    r.f.q = "searched";
-    expect_list(st, &r, "", 0);
+    expect_search(st, &r, "searched", "", 0);
 
     /* everything deleted, one at a time outside a transaction, then again */
     struct store_ids all = {0};
