@@ -196,7 +196,7 @@ static void report_errno(struct run *r, const char *path, const char *what, int 
     fprintf(r->err, "%s: %s: %s\n", path, what, strerror(e));
 }
 
-static int skipped_name(const char *name, int is_dir)
+int ingest_skipped_name(const char *name, int is_dir)
 {
     if (name[0] == '.' || name[0] == '#' || name[0] == '~')
         return 1;
@@ -307,7 +307,7 @@ static int walk(struct run *r, size_t dir, const char *rel, int depth)
         }
         int sub = 0;
         struct post_name pn;
-        if (skipped_name(name, is_dir) || (is_dir && is_link) || (!is_dir && !is_file)) {
+        if (ingest_skipped_name(name, is_dir) || (is_dir && is_link) || (!is_dir && !is_file)) {
             /* links to folders are not followed: no loops, no surprises */
             r->stats.skipped++;
         } else if (is_dir) {

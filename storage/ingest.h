@@ -10,12 +10,12 @@
 struct ingest_opts {
     const char *const *dirs; /* borrowed */
     size_t n_dirs;
-    int prune;     /* delete stored posts whose files were not seen */
-    int strict;    /* any rejected file → roll everything back */
-    int jobs;      /* parser threads; 0 → number of CPUs */
-    int progress;  /* draw a progress line on err (only when it is a terminal) */
+    int prune;    /* delete stored posts whose files were not seen */
+    int strict;   /* any rejected file → roll everything back */
+    int jobs;     /* parser threads; 0 → number of CPUs */
+    int progress; /* draw a progress line on err (only when it is a terminal) */
     struct parse_opts parse;
-    FILE *err;     /* where "path:line:col: message" lines go; NULL → stderr */
+    FILE *err; /* where "path:line:col: message" lines go; NULL → stderr */
 };
 
 struct ingest_stats {
@@ -31,6 +31,11 @@ int ingest_run(struct store *st, const struct ingest_opts *opts, struct ingest_s
 
 /* The same walk and parse, writing nothing (postd check). st may be NULL. */
 int ingest_check(const struct ingest_opts *opts, struct ingest_stats *out);
+
+/* The walk's rule for a folder entry's name (INGEST.md Files): names starting
+ * with '.', '#', '~' or '_' are skipped, except `_posts` folders, and so are
+ * `.yml` files. 1 when skipped. */
+int ingest_skipped_name(const char *name, int is_dir);
 
 /* Writes "added 3, updated 0, ... in 0.12 s (N posts/s)" to f. */
 void ingest_stats_print(const struct ingest_stats *s, FILE *f);

@@ -21,6 +21,7 @@
 
 #include <jansson.h>
 
+#include "ingest.h"
 #include "parse.h"
 #include "post.h"
 #include "status.h"
@@ -38,17 +39,6 @@ struct walk {
     struct parse_opts opts;
     struct seen seen;
 };
-
-/* ingest.c's skipped_name */
-static int skipped_name(const char *name, int is_dir)
-{
-    if (name[0] == '.' || name[0] == '#' || name[0] == '~')
-        return 1;
-    if (name[0] == '_')
-        return !(is_dir && strcmp(name, "_posts") == 0);
-    size_t n = strlen(name);
-    return !is_dir && n >= 4 && strcmp(name + n - 4, ".yml") == 0;
-}
 
 static int by_name(const struct dirent **a, const struct dirent **b)
 {
@@ -241,7 +231,7 @@ static int walk(struct walk *w, const char *rel, int depth)
             is_dir = S_ISDIR(sb.st_mode);
             is_file = S_ISREG(sb.st_mode);
         }
-        if (skipped_name(name, is_dir) || (is_dir && is_link) || (!is_dir && !is_file))
+        if (ingest_skipped_name(name, is_dir) || (is_dir && is_link) || (!is_dir && !is_file))
             ; /* ingest counts these as skipped; Jekyll should not see them either */
         else if (is_dir)
             rc = depth < MAX_DEPTH ? walk(w, child_rel, depth + 1) : ST_IO;
