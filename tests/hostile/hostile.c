@@ -789,32 +789,12 @@ static void resp_clear(struct resp *r)
     memset(r, 0, sizeof *r);
 }
 
-/* The value of header name in r, or NULL. A static copy: valid for the next 3 calls. */
+/* The value of header name in r, or NULL (e2e_header: a static copy, valid
+ * for the next 3 calls). The status line matches no header name. */
 static const char *resp_header(const struct resp *r, const char *name)
 {
-    static char slots[4][8192];
-    static int next;
-    char *value = slots[next++ % 4];
-    size_t n = strlen(name);
-    const char *line = strstr(r->head, "\r\n");
-    while (line && line[2]) {
-        line += 2;
-        const char *end = strstr(line, "\r\n");
-        size_t len = end ? (size_t)(end - line) : strlen(line);
-        if (len > n && strncasecmp(line, name, n) == 0 && line[n] == ':') {
-            const char *v = line + n + 1;
-            while (*v == ' ')
-                v++;
-            size_t vlen = len - (size_t)(v - line);
-            if (vlen >= sizeof slots[0])
-                vlen = sizeof slots[0] - 1;
-            memcpy(value, v, vlen);
-            value[vlen] = '\0';
-            return value;
-        }
-        line = end;
-    }
-    return NULL;
+    struct e2e_resp e = {.headers = r->head};
+    return e2e_header(&e, name);
 }
 
 /* Takes one response off the front of c. Returns 1, 0 when the connection ended
