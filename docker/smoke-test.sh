@@ -20,8 +20,6 @@ root=$(pwd)
 engine=${CONTAINER_ENGINE:-docker}
 image=${SMOKE_IMAGE:-postd:smoke}
 name=postd-smoke-$$
-passed=0
-failed=0
 tmp=$(mktemp -d)
 
 # shellcheck disable=SC2317  # called by the trap
@@ -31,25 +29,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() {
-    passed=$((passed + 1))
-    echo "ok   $*"
-}
-bad() {
-    failed=$((failed + 1))
-    echo "FAIL $*"
-}
-finish() {
-    echo "smoke: $passed passed, $failed failed"
-    if [ "$failed" -eq 0 ]; then exit 0; fi
-    exit 1
-}
-# check NAME COMMAND...: one numbered check.
-check() {
-    local what=$1
-    shift
-    if "$@"; then ok "$what"; else bad "$what"; fi
-}
+# shellcheck source=tests/lib/check.sh
+. tests/lib/check.sh
+finish() { check_finish smoke; }
 
 command -v curl >/dev/null || { echo "smoke: curl is needed on the host" >&2; exit 1; }
 

@@ -23,29 +23,12 @@ kill_at=${SCALE_KILL_AT:-5}
 restart_at=${SCALE_RESTART_AT:-10}
 connections=${SCALE_CONNECTIONS:-32}
 wrk_threads=${SCALE_THREADS:-2}
-passed=0
-failed=0
 pids=()
 
 log() { echo "scale: $*"; }
-ok() {
-    passed=$((passed + 1))
-    echo "ok   $*"
-}
-bad() {
-    failed=$((failed + 1))
-    echo "FAIL $*"
-}
-check() {
-    local what=$1
-    shift
-    if "$@"; then ok "$what"; else bad "$what"; fi
-}
-finish() {
-    echo "scale: $passed passed, $failed failed"
-    if [ "$failed" -eq 0 ]; then exit 0; fi
-    exit 1
-}
+# shellcheck source=tests/lib/check.sh
+. tests/lib/check.sh
+finish() { check_finish scale; }
 
 [ -x "$postd" ] || { log "no postd binary at $postd (build first, or pass its path)"; exit 2; }
 [ -d "$posts" ] || { log "no posts folder at $posts"; exit 2; }
