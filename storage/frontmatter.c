@@ -28,6 +28,8 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "civil.h"
+
 /* Caps against alias bombs and runaway nesting; real front matter is far below. */
 enum { MAX_NODES = 1000000, MAX_DEPTH = 256 };
 
@@ -348,33 +350,6 @@ static int match_time(const char *s, size_t n)
     return k <= 4 && i + k == n;
 }
 
-static long long days_from_civil(long long y, int m, int d)
-{
-    long long era, yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(long long z, long long *y, int *m, int *d)
-{
-    long long era, doe, yoe, doy, mp;
-
-    z += 719468;
-    era = (z >= 0 ? z : z - 146096) / 146097;
-    doe = z - era * 146097;
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
 /* The leftmost \d+:\d+:\d+ in s[from..n): hours, minutes, seconds and the end. */
 static int find_hms(const char *s, size_t n, size_t from, int *h, int *m, int *sec, size_t *end)
 {
@@ -461,19 +436,20 @@ static int try_time(const char *s, size_t n, struct res *r)
     while (frac_len > 0 && s[frac + frac_len - 1] == '0')
         frac_len--;
 
-    secs = days_from_civil(year, mon, 1) * 86400 + (long long)(mday - 1) * 86400 + hour * 3600 +
+    secs = civil_days_from(year, mon, 1) * 86400 + (long long)(mday - 1) * 86400 + hour * 3600 +
            min * 60 + sec;
     /* Ruby's Time.new quirk: "31" in a shorter month, with a negative offset that puts
      * the UTC instant on the next day, lands 32 days early (day 32 wraps to day 0 in
      * Ruby's 5-bit mday). A leap second or 24:00 counts as 23:59:59 for this. */
     if (zone == '+' && off < 0 && mday == 31 &&
-        days_from_civil(year, mon, 31) != days_from_civil(year + (mon == 12), mon % 12 + 1, 0)) {
+        civil_days_from(year, mon, 31) != civil_days_from(year + (mon == 12), mon % 12 + 1, 0)) {
         long long tod = hour * 3600 + min * 60 + sec - (sec == 60 || hour == 24);
         if (tod - off >= 86400)
             secs -= 32 * 86400;
     }
     {
-        long long days = secs / 86400, rem = secs % 86400, y;
+        long long days = secs / 86400, rem = secs % 86400;
+        int64_t y;
         int m, d, pos, oh;
         if (rem < 0)
             rem += 86400, days--;
@@ -482,8 +458,8 @@ static int try_time(const char *s, size_t n, struct res *r)
         out = malloc(cap);
         if (!out)
             return decide(r, K_TIME, NULL);
-        pos = snprintf(out, cap, "%04lld-%02d-%02dT%02d:%02d:%02d", y, m, d, (int)(rem / 3600),
-                       (int)(rem / 60 % 60), (int)(rem % 60));
+        pos = snprintf(out, cap, "%04lld-%02d-%02dT%02d:%02d:%02d", (long long)y, m, d,
+                       (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
         if (frac_len > 0) {
             out[pos++] = '.';
             memcpy(out + pos, s + frac, frac_len);

@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "civil.h"
 #include "body.h"
 #include "frontmatter.h"
 
@@ -392,21 +393,11 @@ int post_name_parse(const char *name, struct post_name *out)
     return 0;
 }
 
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 /* Seconds since the epoch of a local time; day 29-31 past a month's end rolls
  * over as Ruby's Time.local does. */
 static int64_t local_to_utc(int y, int mo, int d, int h, int mi, int s, int offset)
 {
-    int64_t days = days_from_civil(y, mo, 1) + d - 1;
+    int64_t days = civil_days_from(y, mo, 1) + d - 1;
     return days * 86400 + h * 3600 + mi * 60 + s - offset;
 }
 
@@ -707,19 +698,6 @@ struct tm_lite {
     int mon, mday, hour, min, sec, wday, yday; /* mon 1-12, wday 0=Sunday, yday 1-366 */
 };
 
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
 static void split_time(int64_t local, struct tm_lite *t)
 {
     int64_t days = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
@@ -729,7 +707,7 @@ static void split_time(int64_t local, struct tm_lite *t)
     t->min = (int)(secs / 60 % 60);
     t->sec = (int)(secs % 60);
     t->wday = (int)(((days % 7) + 11) % 7); /* 1970-01-01 was a Thursday */
-    t->yday = (int)(days - days_from_civil(t->year, 1, 1)) + 1;
+    t->yday = (int)(days - civil_days_from(t->year, 1, 1)) + 1;
 }
 
 /* ISO 8601 week number and week-based year (strftime %V and %G). */
@@ -740,14 +718,14 @@ static void iso_week(const struct tm_lite *t, int *week, int64_t *wyear)
     int64_t y = t->year;
     if (w < 1) {
         y--;
-        int64_t dec31 = days_from_civil(y, 12, 31);
-        int jan1_wd = (int)(((days_from_civil(y, 1, 1) % 7) + 11) % 7);
-        int yd = (int)(dec31 - days_from_civil(y, 1, 1)) + 1;
+        int64_t dec31 = civil_days_from(y, 12, 31);
+        int jan1_wd = (int)(((civil_days_from(y, 1, 1) % 7) + 11) % 7);
+        int yd = (int)(dec31 - civil_days_from(y, 1, 1)) + 1;
         int wd31 = (jan1_wd + yd - 1) % 7;
         wd31 = wd31 == 0 ? 7 : wd31;
         w = (yd - wd31 + 10) / 7;
     } else {
-        int yd_total = (int)(days_from_civil(y + 1, 1, 1) - days_from_civil(y, 1, 1));
+        int yd_total = (int)(civil_days_from(y + 1, 1, 1) - civil_days_from(y, 1, 1));
         if (w == 53 && (yd_total - t->yday) < 4 - wd) {
             w = 1;
             y++;

@@ -25,6 +25,8 @@
 #include <string.h>
 #include <wctype.h>
 
+#include "civil.h"
+
 void post_init(struct post *p)
 {
     memset(p, 0, sizeof(*p));
@@ -80,20 +82,6 @@ void post_clear(struct post *p)
     free(p->excerpt_html);
     free(p->front_matter_json);
     post_init(p);
-}
-
-/* Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's algorithm). */
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
 }
 
 void post_format_date(int64_t utc, int offset_sec, int utc_z, char buf[32])
