@@ -41,6 +41,18 @@ static char *dup_or(const char *s, const char *fallback)
     return strdup(s && s[0] ? s : fallback);
 }
 
+/* Frees what api_ctx_new allocates, and ctx (not the lock, key or threads). */
+static void free_owned(struct api_ctx *ctx)
+{
+    api_cache_free(ctx->cache);
+    api_metrics_free(ctx->metrics);
+    free(ctx->db_path);
+    free(ctx->cors_origin);
+    free(ctx->cache_control);
+    free(ctx->permalink);
+    free(ctx);
+}
+
 int api_ctx_new(struct api_ctx **out, const struct api_config *cfg)
 {
     *out = NULL;
@@ -84,13 +96,7 @@ int api_ctx_new(struct api_ctx **out, const struct api_config *cfg)
     *out = ctx;
     return 0;
 fail:
-    api_cache_free(ctx->cache);
-    api_metrics_free(ctx->metrics);
-    free(ctx->db_path);
-    free(ctx->cors_origin);
-    free(ctx->cache_control);
-    free(ctx->permalink);
-    free(ctx);
+    free_owned(ctx);
     return ST_NOMEM;
 }
 
@@ -110,13 +116,7 @@ void api_ctx_free(struct api_ctx *ctx)
         t = next;
     }
     pthread_mutex_destroy(&ctx->mu);
-    api_cache_free(ctx->cache);
-    api_metrics_free(ctx->metrics);
-    free(ctx->db_path);
-    free(ctx->cors_origin);
-    free(ctx->cache_control);
-    free(ctx->permalink);
-    free(ctx);
+    free_owned(ctx);
 }
 
 void api_thread_done(struct api_ctx *ctx)
