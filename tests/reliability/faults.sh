@@ -16,7 +16,6 @@
 #   tests/reliability/faults.sh [POSTD]     (default build/postd)
 . "$(dirname "$0")/lib.sh"
 rel_init faults "$@"
-ensure_tools || exit 2
 
 "$POSTD_GEN" --count 500 --out "$WORK/posts" >/dev/null || exit 1
 mkdir -p "$WORK/few/_posts"
@@ -34,44 +33,17 @@ ingest_expect() {
     check "$what: says why on stderr" grep -q 'postd: ' "$WORK/err"
 }
 
-# serve_port: the port in serve.err's startup line (empty until it is there).
-serve_port() {
-    sed -n 's|.* on http://127\.0\.0\.1:\([0-9]*\) .*|\1|p' "$WORK/serve.err" | head -n 1
-}
-
-# serve_start DB [RUNAS...]: postd serve on DB in the background; sets SERVER_PID
-# and PORT, and BASE; returns 1 when it did not print its startup line in 10 s.
-serve_start() {
-    local db=$1
-    shift
-    # Emptied here, before the fork: the server's own redirection empties it only
-    # when the child runs, and a port read before that is the previous server's
-    # (seen once in CI: three 000s from a port nobody listened on any more).
-    : >"$WORK/serve.err"
-    "$@" "$POSTD" serve --config /dev/null --listen 127.0.0.1:0 --db "$db" \
-        >"$WORK/serve.out" 2>"$WORK/serve.err" &
-    SERVER_PID=$!
-    track "$SERVER_PID"
-    PORT=
-    for _ in $(seq 100); do
-        PORT=$(serve_port)
-        [ -n "$PORT" ] && break
-        kill -0 "$SERVER_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    [ -n "$PORT" ] || return 1
-    BASE=http://127.0.0.1:$PORT
-    return 0
-}
-
 # serve_expect WHAT DB READYZ [RUNAS...]: serve, then /healthz must be 200 and
 # /readyz READYZ (a status, or several as "200|503"); the server must still run and
 # exit 0 on SIGTERM (serve_stop).
 serve_expect() {
     local what=$1 db=$2 want=$3 h r
     shift 3
+    # the prefix (RUNAS) start_postd runs postd with, for this call only
+    # shellcheck disable=SC2034  # read by start_postd (lib.sh)
+    local SERVE_AS=("$@")
     rm -f "$WORK/readyz"
-    serve_start "$db" "$@"
+    start_postd serve --db "$db"
     if [ -z "$PORT" ]; then
         bad "$what: serve did not start: $(head -c 400 "$WORK/serve.err")"
         return 1
@@ -85,8 +57,8 @@ serve_expect() {
     check "$what: /readyz $want ($r)" grep -qxE "$want" <<<"$r"
     check "$what: /v1/posts answers, not a dropped connection ($p)" test "$p" != 000
     # the requests went to this server, not to one an earlier check started
-    check "$what: the port asked ($PORT) is the one this server printed ($(serve_port))" \
-        test "$PORT" = "$(serve_port)"
+    check "$what: the port asked ($PORT) is the one this server printed ($(postd_port serve))" \
+        test "$PORT" = "$(postd_port serve)"
     return 0
 }
 serve_stop() {
@@ -183,7 +155,7 @@ concurrent_first() {
     head -c 65536 /dev/urandom >"$WORK/junk/postd.db"
     [ $((round % 5)) = 0 ] &&
         "$POSTD" ingest --config /dev/null --db "$WORK/junk/postd.db" "$WORK/few" >/dev/null 2>&1
-    if ! serve_start "$WORK/junk/postd.db"; then
+    if ! start_postd serve --db "$WORK/junk/postd.db"; then
         FIRST_RES="serve did not start: $(head -c 200 "$WORK/serve.err")"
         stop_postd "$SERVER_PID"
         return 1

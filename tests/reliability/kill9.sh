@@ -18,7 +18,6 @@
 # Environment: KILL9_POSTS (4000), KILL9_RUNS (20), KILL9_LATE (3).
 . "$(dirname "$0")/lib.sh"
 rel_init kill9 "$@"
-ensure_tools || exit 2
 
 big_n=${KILL9_POSTS:-4000}
 runs=${KILL9_RUNS:-20}
@@ -27,8 +26,7 @@ late=${KILL9_LATE:-3}
 make_versions 500 "$WORK" || { bad "cannot make version A"; rel_finish; }
 rm -rf "$WORK/B"
 "$POSTD_GEN" --count "$big_n" --seed 7 --out "$WORK/big" >/dev/null || exit 1
-"$POSTD" ingest --config /dev/null --db "$WORK/base.db" "$WORK/A" >"$WORK/base.log" 2>&1
-[ $? -le 1 ] || { cat "$WORK/base.log"; bad "ingest of version A failed"; rel_finish; }
+setup_ingest "$WORK/base.db" "$WORK/A" "$WORK/base.log" "ingest of version A failed"
 [ ! -e "$WORK/base.db-wal" ] || sqlite3 "$WORK/base.db" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
 old=$(fingerprint "$WORK/base.db")
 

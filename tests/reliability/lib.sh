@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the reliability parts (sourced, not run): arguments, the work folder,
 # process bookkeeping (every process a part starts is recorded by PID and stopped
 # by PID in the EXIT trap, bounded), servers on port 0, bounded waits, check lines,
@@ -13,10 +14,11 @@ set -u
 
 REL_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REL_ROOT=$(cd "$REL_DIR/../.." && pwd)
-rel_passed=0
-rel_failed=0
 rel_pids=()
 rel_mounts=()
+# start_postd's settings (see there); empty: postd itself, access log to NAME.out
+SERVE_AS=()
+SERVE_OUT=
 
 # A developer's POSTD_* settings must not leak into the tests; every postd run also
 # gets --config /dev/null (built-in defaults only, whatever the working directory).
@@ -24,28 +26,19 @@ for _v in $(env | sed -n 's/^\(POSTD_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$_v"; 
 unset _v
 
 log() { echo "$REL_NAME: $*"; }
-ok() {
-    rel_passed=$((rel_passed + 1))
-    echo "ok   $REL_NAME: $*"
-}
-bad() {
-    rel_failed=$((rel_failed + 1))
-    echo "FAIL $REL_NAME: $*"
-}
-# check WHAT CMD...: ok when CMD succeeds.
-check() {
-    local what=$1
-    shift
-    if "$@"; then ok "$what"; else bad "$what"; fi
-}
+# ok, bad, check and check_finish; each ok/FAIL line names the part
+# shellcheck source=tests/lib/check.sh
+. "$REL_ROOT/tests/lib/check.sh"
 figure() { echo "figure: $REL_NAME: $*"; }
 now_ms() { date +%s%3N; }
 # le A B: A <= B for decimals.
 le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 <= b + 0) }'; }
 
-# rel_init NAME POSTD: checks the binaries, makes the work folder, sets the trap.
+# rel_init NAME POSTD: checks the binaries, makes the work folder, sets the trap,
+# installs the tools a part needs (exit 2 when it cannot).
 rel_init() {
     REL_NAME=$1
+    CHECK_PREFIX="$REL_NAME: "
     POSTD=$(realpath "${2:-$REL_ROOT/build/postd}" 2>/dev/null || true)
     if [ -z "$POSTD" ] || [ ! -x "$POSTD" ]; then
         echo "$REL_NAME: no postd binary at ${2:-build/postd} (build first, or pass its path)"
@@ -66,6 +59,7 @@ rel_init() {
     chmod 0755 "$WORK"
     trap rel_cleanup EXIT
     trap 'exit 130' INT TERM
+    ensure_tools || exit 2
 }
 
 # shellcheck disable=SC2317  # called by the trap
@@ -86,11 +80,7 @@ rel_cleanup() {
     if [ "${REL_KEEP:-0}" = 1 ]; then log "kept $WORK"; else rm -rf "$WORK"; fi
 }
 
-rel_finish() {
-    echo "$REL_NAME: $rel_passed passed, $rel_failed failed"
-    [ "$rel_failed" -eq 0 ] && exit 0
-    exit 1
-}
+rel_finish() { check_finish "$REL_NAME"; }
 
 # track PID / forget PID: a process that has been waited for is no longer ours.
 track() { rel_pids+=("$1"); }
@@ -120,22 +110,32 @@ wait_pid() {
     return "$rc"
 }
 
+# postd_port NAME: the port in NAME.err's startup line (empty until it is there).
+postd_port() {
+    sed -n 's|.* on http://127\.0\.0\.1:\([0-9]*\) .*|\1|p' "$WORK/$1.err" | head -n 1
+}
+
 # start_postd NAME ARGS...: `postd serve ARGS --listen 127.0.0.1:0` in the
 # background, access log to NAME.out, stderr to NAME.err. Sets SERVER_PID and PORT
 # (read from the startup line); returns 1 when it did not start within 10 s.
+# Two settings, for a caller to set with `local` (bash then keeps them to that
+# caller and what it calls) or as VAR=value before the call (SERVE_OUT only):
+#   SERVE_AS   an array, a command prefix, e.g. (setpriv --reuid=nobody ...)
+#   SERVE_OUT  where the access log goes instead of NAME.out, e.g. /dev/null
 start_postd() {
     local name=$1
     shift
-    # emptied before the fork: a NAME used twice must not yield the old port
-    # (the child's own redirection may run after the first read below)
+    # Emptied here, before the fork: the child's own redirection empties it only when
+    # the child runs, and a port read before that is the previous server's (seen
+    # once in CI: three 000s from a port nobody listened on any more).
     : >"$WORK/$name.err"
-    "$POSTD" serve --config /dev/null --listen 127.0.0.1:0 "$@" \
-        >"$WORK/$name.out" 2>"$WORK/$name.err" &
+    "${SERVE_AS[@]}" "$POSTD" serve --config /dev/null --listen 127.0.0.1:0 "$@" \
+        >"${SERVE_OUT:-$WORK/$name.out}" 2>"$WORK/$name.err" &
     SERVER_PID=$!
     track "$SERVER_PID"
     PORT=
     for _ in $(seq 100); do
-        PORT=$(sed -n 's|.* on http://127\.0\.0\.1:\([0-9]*\) .*|\1|p' "$WORK/$name.err" | head -n 1)
+        PORT=$(postd_port "$name")
         [ -n "$PORT" ] && break
         kill -0 "$SERVER_PID" 2>/dev/null || break
         sleep 0.1
@@ -148,6 +148,24 @@ start_postd() {
     # shellcheck disable=SC2034  # for the part scripts
     BASE=http://127.0.0.1:$PORT
     return 0
+}
+
+# serve_ready NAME ARGS...: start_postd, then /readyz 200 within 10 s; when either
+# fails, a failed check and the end of the part.
+serve_ready() {
+    start_postd "$@" || { bad "server did not start"; rel_finish; }
+    wait_http "$BASE/readyz" 10 || { bad "not ready"; rel_finish; }
+}
+
+# setup_ingest DB DIR LOG WHAT: a part's setup ingest of DIR into DB, output to LOG;
+# when it fails (exit above 1), shows LOG, fails WHAT and ends the part.
+setup_ingest() {
+    local rc=0
+    "$POSTD" ingest --config /dev/null --db "$1" "$2" >"$3" 2>&1 || rc=$?
+    [ "$rc" -le 1 ] && return 0
+    cat "$3"
+    bad "$4 (exit $rc)"
+    rel_finish
 }
 
 # stop_postd PID: SIGTERM, bounded wait; returns its exit status (124: had to kill).
@@ -170,12 +188,14 @@ wait_http() {
 # rss_kb PID: VmRSS in kB.
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 
-# ensure_tools: wrk and sqlite3 from Debian when missing.
+# ensure_tools: wrk, sqlite3, curl, jq and cc from Debian when missing (rel_init and
+# run.sh, which does it once before the parts).
 ensure_tools() {
     local need=""
     command -v wrk >/dev/null || need="$need wrk"
     command -v sqlite3 >/dev/null || need="$need sqlite3"
     command -v curl >/dev/null || need="$need curl"
+    command -v jq >/dev/null || need="$need jq"
     command -v cc >/dev/null || need="$need gcc libc6-dev"
     if [ -n "$need" ]; then
         log "installing:$need"

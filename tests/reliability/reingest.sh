@@ -11,7 +11,6 @@
 # Environment: REINGEST_POSTS (400), REINGEST_RUNS (10), REINGEST_CONNECTIONS (32).
 . "$(dirname "$0")/lib.sh"
 rel_init reingest "$@"
-ensure_tools || exit 2
 
 posts=${REINGEST_POSTS:-400}
 runs=${REINGEST_RUNS:-10}
@@ -19,11 +18,8 @@ conns=${REINGEST_CONNECTIONS:-32}
 db=$WORK/postd.db
 
 make_versions "$posts" "$WORK" || { bad "cannot make the A/B versions"; rel_finish; }
-"$POSTD" ingest --config /dev/null --db "$db" "$WORK/A" >"$WORK/ingest-0.log" 2>&1
-[ $? -le 1 ] || { cat "$WORK/ingest-0.log"; bad "first ingest failed"; rel_finish; }
-
-start_postd serve --db "$db" || { bad "server did not start"; rel_finish; }
-wait_http "$BASE/readyz" 10 || { bad "not ready"; rel_finish; }
+setup_ingest "$db" "$WORK/A" "$WORK/ingest-0.log" "first ingest failed"
+serve_ready serve --db "$db"
 first=$(curl -fsS -m 5 "$BASE/v1/posts?limit=20&fields=id,title")
 tag=$(curl -fsS -m 5 "$BASE/v1/tags?limit=1" | grep -o '"slug":"[^"]*"' | head -n 1 |
     sed 's/"slug":"//; s/"$//')

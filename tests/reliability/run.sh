@@ -28,16 +28,11 @@ if [ ! -x "$postd" ]; then
 fi
 postd=$(realpath "$postd")
 
-need=""
-command -v wrk >/dev/null || need="$need wrk"
-command -v sqlite3 >/dev/null || need="$need sqlite3"
-command -v jq >/dev/null || need="$need jq"
-command -v cc >/dev/null || need="$need gcc libc6-dev"
-if [ -n "$need" ]; then
-    echo "reliability: installing:$need"
-    # shellcheck disable=SC2086
-    "$root/scripts/install-deps" $need || exit 2
-fi
+# the tools every part needs, installed once here rather than within a part's limit
+# shellcheck disable=SC2034  # lib.sh's log() names its lines with it
+REL_NAME=reliability
+. "$dir/lib.sh"
+ensure_tools || exit 2
 
 work=$(mktemp -d /tmp/postd-reliability.XXXXXX)
 chmod 0755 "$work"

@@ -16,15 +16,10 @@
 #   tests/reliability/sigterm.sh [POSTD]     (default build/postd)
 . "$(dirname "$0")/lib.sh"
 rel_init sigterm "$@"
-ensure_tools || exit 2
-command -v jq >/dev/null || "$REL_ROOT/scripts/install-deps" jq >&2 || true
 
 "$POSTD_GEN" --count 500 --out "$WORK/posts" >/dev/null || exit 1
-"$POSTD" ingest --config /dev/null --db "$WORK/postd.db" "$WORK/posts" >"$WORK/ingest.log" 2>&1
-[ $? -le 1 ] || { cat "$WORK/ingest.log"; bad "ingest failed"; rel_finish; }
-
-start_postd serve --db "$WORK/postd.db" || { bad "server did not start"; rel_finish; }
-wait_http "$BASE/readyz" 10 || { bad "not ready"; rel_finish; }
+setup_ingest "$WORK/postd.db" "$WORK/posts" "$WORK/ingest.log" "ingest failed"
+serve_ready serve --db "$WORK/postd.db"
 
 wrk_run "$WORK/wrk.out" 60 32 "$BASE" "/v1/posts?limit=20" "/v1/tags" "/healthz" \
     "/v1/posts?page=3"

@@ -18,13 +18,11 @@
 #   tests/reliability/slow.sh [POSTD]     (default build/postd)
 . "$(dirname "$0")/lib.sh"
 rel_init slow "$@"
-ensure_tools || exit 2
 
 cc -std=c11 -O2 -Wall -Wextra -o "$WORK/slowloris" "$REL_DIR/slowloris.c" ||
     { bad "cannot compile slowloris.c"; rel_finish; }
 "$POSTD_GEN" --count 200 --out "$WORK/posts" >/dev/null || exit 1
-"$POSTD" ingest --config /dev/null --db "$WORK/postd.db" "$WORK/posts" >"$WORK/ingest.log" 2>&1
-[ $? -le 1 ] || { cat "$WORK/ingest.log"; bad "ingest failed"; rel_finish; }
+setup_ingest "$WORK/postd.db" "$WORK/posts" "$WORK/ingest.log" "ingest failed"
 
 # ---- the keys --------------------------------------------------------------------
 printf 'connection_limit: 77\nconnection_timeout: 9s\n' >"$WORK/conn.yaml"
@@ -60,18 +58,24 @@ probes() {
 # shellcheck disable=SC2317  # called through check
 probes_all_ok() { awk '$1 != 200 || $2 > 2 { bad = 1 } END { exit bad || NR == 0 }' "$1"; }
 kv() { sed -n "s/.*\\b$2=\\([^ ]*\\).*/\\1/p" "$1"; }
+# slowloris_probed PROBE_OUT PROBE_SECS OUT MODE ARGS...: probe_loop PROBE_OUT
+# PROBE_SECS while 200 slowloris connections in MODE run against the server (output
+# to OUT), and waits for both (bounded).
+slowloris_probed() {
+    local probe_out=$1 probe_secs=$2 out=$3 sl
+    shift 3
+    probe_loop "$probe_out" "$probe_secs"
+    "$WORK/slowloris" 127.0.0.1 "$PORT" 200 "$@" >"$out" 2>&1 &
+    sl=$!
+    track "$sl"
+    wait_pid "$sl" 30
+    wait_pid "$PROBE_PID" 30
+}
 
 # ---- A and B: slowloris under the limit -------------------------------------------
-start_postd slow-ab --db "$WORK/postd.db" --connection-limit 400 --connection-timeout 2 ||
-    { bad "server did not start"; rel_finish; }
-wait_http "$BASE/readyz" 10 || { bad "not ready"; rel_finish; }
+serve_ready slow-ab --db "$WORK/postd.db" --connection-limit 400 --connection-timeout 2
 
-probe_loop "$WORK/probe-a" 12
-"$WORK/slowloris" 127.0.0.1 "$PORT" 200 trickle 12 1 >"$WORK/trickle" 2>&1 &
-sl=$!
-track "$sl"
-wait_pid "$sl" 30
-wait_pid "$PROBE_PID" 30
+slowloris_probed "$WORK/probe-a" 12 "$WORK/trickle" trickle 12 1
 log "A (trickle): $(cat "$WORK/trickle")"
 figure "A: 200 slowloris connections, 1 header byte/s for 12 s, timeout 2 s:" \
     "$(kv "$WORK/trickle" opened) opened, $(kv "$WORK/trickle" open) still open at the end," \
@@ -80,12 +84,7 @@ check "A: all 200 slowloris connections opened" test "$(kv "$WORK/trickle" opene
 check "A: every probe answered 200 within 2 s ($(probes "$WORK/probe-a"))" \
     probes_all_ok "$WORK/probe-a"
 
-probe_loop "$WORK/probe-b" 7
-"$WORK/slowloris" 127.0.0.1 "$PORT" 200 idle 6 >"$WORK/idle" 2>&1 &
-sl=$!
-track "$sl"
-wait_pid "$sl" 30
-wait_pid "$PROBE_PID" 30
+slowloris_probed "$WORK/probe-b" 7 "$WORK/idle" idle 6
 log "B (idle): $(cat "$WORK/idle")"
 figure "B: 200 half-requests then silence, timeout 2 s: $(kv "$WORK/idle" closed) closed by the" \
     "server $(kv "$WORK/idle" close_min)-$(kv "$WORK/idle" close_max) s after their last byte," \
@@ -100,9 +99,7 @@ src=$?
 check "A/B: server exits 0 on SIGTERM after the slow clients (exit $src)" test "$src" = 0
 
 # ---- C: a flood past the limit ------------------------------------------------------
-start_postd slow-c --db "$WORK/postd.db" --connection-limit 64 --connection-timeout 3 ||
-    { bad "server did not start"; rel_finish; }
-wait_http "$BASE/readyz" 10 || { bad "not ready"; rel_finish; }
+serve_ready slow-c --db "$WORK/postd.db" --connection-limit 64 --connection-timeout 3
 # the client that was there first: one keep-alive connection, 4 requests/s, 15 s
 ka_args=()
 for _ in $(seq 60); do ka_args+=(-o /dev/null "$BASE/healthz"); done
@@ -111,13 +108,8 @@ curl -s -m 2 --rate 4/s -w '%{http_code} %{time_total} %{num_connects}\n' "${ka_
 ka=$!
 track "$ka"
 sleep 1
-probe_loop "$WORK/probe-c" 10
-"$WORK/slowloris" 127.0.0.1 "$PORT" 200 flood 14 >"$WORK/flood" 2>&1 &
-sl=$!
-track "$sl"
-wait_pid "$PROBE_PID" 30
+slowloris_probed "$WORK/probe-c" 10 "$WORK/flood" flood 14
 wait_pid "$ka" 30
-wait_pid "$sl" 30
 log "C (flood): $(cat "$WORK/flood")"
 # after the flood: fresh connections answered again within 2 s
 after_ok=0

@@ -11,7 +11,6 @@
 # SOAK_POSTS (500 generated posts, about the size of the real site).
 . "$(dirname "$0")/lib.sh"
 rel_init soak "$@"
-ensure_tools || exit 2
 
 secs=${SOAK_SECONDS:-60}
 warm=${SOAK_WARMUP:-10}
@@ -19,26 +18,13 @@ conns=${SOAK_CONNECTIONS:-256}
 posts=${SOAK_POSTS:-500}
 
 "$POSTD_GEN" --count "$posts" --out "$WORK/posts" >/dev/null || exit 1
-"$POSTD" ingest --config /dev/null --db "$WORK/postd.db" "$WORK/posts" >"$WORK/ingest.log" 2>&1
-rc=$?
-[ "$rc" -le 1 ] || { cat "$WORK/ingest.log"; bad "ingest exit $rc"; rel_finish; }
+setup_ingest "$WORK/postd.db" "$WORK/posts" "$WORK/ingest.log" "ingest failed"
 
 limit=$("$POSTD" config --config /dev/null | sed -n 's/^connection_limit: \([0-9]*\).*/\1/p')
 check "the default connection_limit ($limit) allows $conns connections" test "${limit:-0}" -ge "$conns"
 
 # access log on, as in production, but to /dev/null: its bytes are not the subject
-"$POSTD" serve --config /dev/null --db "$WORK/postd.db" --listen 127.0.0.1:0 \
-    >/dev/null 2>"$WORK/serve.err" &
-SERVER_PID=$!
-track "$SERVER_PID"
-for _ in $(seq 100); do
-    PORT=$(sed -n 's|.* on http://127\.0\.0\.1:\([0-9]*\) .*|\1|p' "$WORK/serve.err" | head -n 1)
-    [ -n "$PORT" ] && break
-    sleep 0.1
-done
-[ -n "$PORT" ] || { cat "$WORK/serve.err"; bad "server did not start"; rel_finish; }
-BASE=http://127.0.0.1:$PORT
-wait_http "$BASE/readyz" 10 || { bad "not ready"; rel_finish; }
+SERVE_OUT=/dev/null serve_ready serve --db "$WORK/postd.db"
 
 mapfile -t paths < <(paths_from_data "$BASE")
 log "${#paths[@]} routes: ${paths[*]}"
