@@ -102,7 +102,8 @@ static void get(const char *name, const char *target, const char *expect)
 }
 
 /* A request built from a format (no NULs). */
-static void addf(const char *name, const char *expect, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void addf(const char *name, const char *expect,
+                                                       const char *fmt, ...)
 {
     char *raw = NULL;
     va_list ap;
