@@ -118,6 +118,19 @@ install_deps
 [ -x "$BUILD/postd-gen" ] || die "$BUILD/postd-gen not found"
 
 now() { date +%s.%N; }
+# wait_up NAME PID LOG TRIES URL CURL_FLAG...: polls URL with curl CURL_FLAG...
+# every 0.2 s, at most TRIES times, until it answers; dies when the server NAME
+# (PID) exits meanwhile, quoting the end of its LOG. Returns 1 if it never answered.
+wait_up() {
+    local name=$1 pid=$2 log=$3 tries=$4 url=$5
+    shift 5
+    for _ in $(seq 1 "$tries"); do
+        curl "$@" --max-time 2 -o /dev/null "$url" && return 0
+        kill -0 "$pid" 2>/dev/null || die "$name exited: $(tail -3 "$log")"
+        sleep 0.2
+    done
+    return 1
+}
 # port_free PORT: nothing listens on 127.0.0.1:PORT
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 pick_port() {
@@ -197,12 +210,8 @@ PP=$(pick_port 18400) || die "no free port for postd"
 POSTD_PID=$!
 PIDS+=("$POSTD_PID")
 PBASE=http://127.0.0.1:$PP
-for _ in $(seq 1 150); do
-    curl -sf --max-time 2 -o /dev/null "$PBASE/readyz" && break
-    kill -0 "$POSTD_PID" 2>/dev/null || die "postd exited: $(tail -3 "$WORK/serve.log")"
-    sleep 0.2
-done
-curl -sf --max-time 2 -o /dev/null "$PBASE/readyz" || die "postd not ready on $PBASE"
+wait_up postd "$POSTD_PID" "$WORK/serve.log" 150 "$PBASE/readyz" -sf ||
+    die "postd not ready on $PBASE"
 say "postd pid $POSTD_PID on $PBASE"
 
 # getj PATH JQ: one value from a postd JSON response
@@ -343,11 +352,9 @@ EOF
 NGINX_PID=$!
 PIDS+=("$NGINX_PID")
 NBASE=http://127.0.0.1:$NP
-for _ in $(seq 1 50); do
-    curl -s --max-time 2 -o /dev/null "$NBASE/" && break
-    kill -0 "$NGINX_PID" 2>/dev/null || die "nginx exited: $(tail -3 "$NGX/error.log")"
-    sleep 0.2
-done
+# any HTTP answer will do (no -f: / has no index page); if none ever came, the
+# first curl -sf of the byte check below stops the run (set -e)
+wait_up nginx "$NGINX_PID" "$NGX/error.log" 50 "$NBASE/" -s || true
 say "nginx pid $NGINX_PID on $NBASE"
 
 # identical bytes, and the ETags the 304 case sends

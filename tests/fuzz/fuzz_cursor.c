@@ -13,16 +13,7 @@
 #include "frontmatter.h"
 #include "fuzz_db.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    fuzz_api();
-    return 0;
-}
 
 /* The parameters a cursor is made for: its sort and filter hash must match them. */
 static const struct {

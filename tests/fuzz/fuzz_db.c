@@ -1,6 +1,7 @@
 /* The database the API fuzz targets query: the bundled samples ingested once
  * into /tmp/postd-fuzz-XXXXXX/fuzz.db with the real ingest code, opened by a
- * real api_ctx (read-only, as the server opens it). */
+ * real api_ctx (read-only, as the server opens it), and the LLVMFuzzerInitialize
+ * that makes it at start-up for every target linking fuzz_db. */
 #include "fuzz_db.h"
 
 #include <stdio.h>
@@ -68,4 +69,15 @@ struct api_ctx *fuzz_api(void)
         abort();
     }
     return ctx;
+}
+
+/* Defined here, not in each target: libFuzzer's weak reference alone would not
+ * pull it out of the fuzz_db archive, but every target calls fuzz_api, which
+ * lives in this same object file. */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    fuzz_api();
+    return 0;
 }

@@ -14,13 +14,11 @@ mode=${2:?usage: compare.sh DUMP_POSTD folder|fixtures DIR [options]}
 dir=${3:?usage: compare.sh DUMP_POSTD folder|fixtures DIR [options]}
 shift 3
 here=$(cd "$(dirname "$0")" && pwd)
+test_name=jekyll_diff
+# say, skip, have, apt_install
+# shellcheck source-path=SCRIPTDIR source=../lib/apt.sh
+. "$here/../lib/apt.sh"
 
-say() { echo "jekyll_diff: $*" >&2; }
-skip() {
-    say "SKIP: $*"
-    exit 77
-}
-have() { command -v "$1" >/dev/null 2>&1; }
 jekyll_ok() { have ruby && ruby -e 'require "jekyll"' >/dev/null 2>&1; }
 
 [ -d "$dir" ] || skip "$dir is absent"
@@ -31,16 +29,7 @@ jekyll_ok() { have ruby && ruby -e 'require "jekyll"' >/dev/null 2>&1; }
 
 install_jekyll() {
     jekyll_ok && return 0 # another jekyll_diff test installed it meanwhile
-    SUDO=""
-    if [ "$(id -u)" != 0 ]; then
-        have sudo || skip "ruby/jekyll missing and not root (no sudo): apt-get install jekyll"
-        SUDO="sudo -n"
-    fi
-    say "installing jekyll from Debian's packages"
-    export DEBIAN_FRONTEND=noninteractive
-    { $SUDO apt-get -o DPkg::Lock::Timeout=300 update -qq &&
-        $SUDO apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends jekyll; } >&2 ||
-        skip "apt-get could not install jekyll"
+    apt_install ruby/jekyll jekyll
     jekyll_ok || skip "require \"jekyll\" still fails after apt-get"
 }
 

@@ -13,13 +13,10 @@ set -u
 doc=${1:?usage: validate.sh DOCUMENT WORKDIR}
 work=${2:?usage: validate.sh DOCUMENT WORKDIR}
 here=$(cd "$(dirname "$0")" && pwd)
-
-say() { echo "openapi_valid: $*" >&2; }
-skip() {
-    say "SKIP: $*"
-    exit 77
-}
-have() { command -v "$1" >/dev/null 2>&1; }
+test_name=openapi_valid
+# say, skip, have, apt_install
+# shellcheck source-path=SCRIPTDIR source=../lib/apt.sh
+. "$here/../lib/apt.sh"
 
 [ -r "$doc" ] || {
     say "cannot read $doc"
@@ -44,18 +41,11 @@ if ! have node || ! have npm; then
     pkgs=""
     have node || pkgs=" nodejs"
     have npm || pkgs="$pkgs npm"
-    SUDO=""
-    if [ "$(id -u)" != 0 ]; then
-        have sudo || skip "node/npm missing and not root (no sudo): install$pkgs"
-        SUDO="sudo -n"
+    # shellcheck disable=SC2086 # one word a package
+    apt_install node/npm $pkgs
+    if ! have node || ! have npm; then
+        skip "node/npm still missing after apt-get"
     fi
-    say "installing$pkgs from Debian's packages"
-    export DEBIAN_FRONTEND=noninteractive
-    # shellcheck disable=SC2086
-    { $SUDO apt-get -o DPkg::Lock::Timeout=300 update -qq &&
-        $SUDO apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends $pkgs; } >&2 ||
-        skip "apt-get could not install$pkgs"
-    have node && have npm || skip "node/npm still missing after apt-get"
 fi
 major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 [ "$major" -ge 18 ] || skip "node $(node --version 2>/dev/null) is older than 18"
