@@ -329,7 +329,10 @@ static int cmd_ingest(const struct args *a, const struct config *cfg)
         fprintf(stderr, "postd: cannot create the folder of %s: %s\n", cfg->db, strerror(errno));
         return CLI_EXIT_ERROR;
     }
-    rc = store_open(&st, cfg->db, STORE_READWRITE);
+    /* a first ingest builds the file beside its path (store.h, STORE_NEW) */
+    rc = store_open(&st, cfg->db, STORE_NEW);
+    if (rc == ST_EXISTS)
+        rc = store_open(&st, cfg->db, STORE_READWRITE);
     if (rc != 0) {
         fprintf(stderr, "postd: cannot open database %s: %s\n", cfg->db, st_strerror(rc));
         return CLI_EXIT_ERROR;

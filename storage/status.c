@@ -14,6 +14,7 @@ const char *st_strerror(int st)
     case ST_AMBIGUOUS: return "ambiguous";
     case ST_INVALID: return "invalid argument";
     case ST_SCHEMA: return "database schema missing or too new";
+    case ST_EXISTS: return "the file already exists";
     default: return "unknown error";
     }
 }

@@ -14,6 +14,7 @@ enum st_status {
     ST_AMBIGUOUS = -6,   /* a slug names several posts */
     ST_INVALID = -7,     /* an argument is out of its range */
     ST_SCHEMA = -8,      /* the database has no schema, or a newer one than we know */
+    ST_EXISTS = -9,      /* a file that must not exist yet does */
 };
 
 /* Where a post file is wrong. line and col are 1-based file positions; 0 when

@@ -16,6 +16,11 @@
 #define WRITER_CACHE_KIB 16384
 #define PAGE_SIZE_NEW "16384"
 #define WAL_SIZE_LIMIT (64 * 1024 * 1024)
+/* The side file of a new database (see open_readwrite). EXCLUSIVE: no
+ * shared-memory file and no lock calls per transaction. */
+#define BULK_PRAGMAS                                                                               \
+    "PRAGMA journal_mode=MEMORY; PRAGMA locking_mode=EXCLUSIVE; PRAGMA synchronous=OFF;"           \
+    " PRAGMA foreign_keys=OFF; PRAGMA cache_size=-16384"
 /* Readers: no memory map and a 4 MiB page cache each. A map of the whole file
  * counts every page a query ever touched in the server's RSS (740-925 MiB at
  * 100,000 posts, against a 64 MB target) and never gives it back; hot requests
@@ -203,8 +208,7 @@ int store_exec_stmt(struct store *st, sqlite3_stmt *s, const char *what)
     return store_rc(st, rc, what);
 }
 
-/* Runs fixed SQL text (pragmas, migrations): 0 or a status, logged. */
-static int exec(struct store *st, const char *sql, const char *what)
+int store_exec_sql(struct store *st, const char *sql, const char *what)
 {
     int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
     if (rc == SQLITE_OK)
@@ -265,19 +269,19 @@ static int migrate(struct store *st)
         }
         if (v == store_n_migrations)
             return 0;
-        rc = exec(st, "BEGIN IMMEDIATE", "begin migration");
+        rc = store_exec_sql(st, "BEGIN IMMEDIATE", "begin migration");
         if (rc)
             return rc;
         rc = pragma_int(st, "PRAGMA user_version", "schema version", &v);
         if (rc == 0 && v >= 0 && v < store_n_migrations) {
             char sql[64];
-            rc = exec(st, store_migrations[v], "migration");
+            rc = store_exec_sql(st, store_migrations[v], "migration");
             snprintf(sql, sizeof(sql), "PRAGMA user_version = %lld", (long long)v + 1);
             if (rc == 0)
-                rc = exec(st, sql, "migration");
+                rc = store_exec_sql(st, sql, "migration");
         }
         if (rc == 0)
-            rc = exec(st, "COMMIT", "commit migration");
+            rc = store_exec_sql(st, "COMMIT", "commit migration");
         if (rc) {
             sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
             return rc;
@@ -285,7 +289,10 @@ static int migrate(struct store *st)
     }
 }
 
-static int open_readwrite(struct store *st)
+/* bulk: the side file of a STORE_NEW store (store_new.c), which no other
+ * connection opens before it is published: no journal on disk, no syncs, no
+ * WAL (a crash leaves only the side file, which the next builder truncates). */
+static int open_readwrite(struct store *st, int bulk)
 {
     /* SQLite quietly opens a file it may not write read-only */
     if (sqlite3_db_readonly(st->db, "main") == 1) {
@@ -306,9 +313,11 @@ static int open_readwrite(struct store *st)
      * less ingest CPU on 10,000 posts, a quarter on 100,000, where the file
      * is 10% larger (pages hold whole 7 KB body rows, with room left over).
      * Before WAL: the page size of a WAL database cannot change. */
-    int rc = exec(st, "PRAGMA page_size=" PAGE_SIZE_NEW, "page_size");
+    int rc = store_exec_sql(st, "PRAGMA page_size=" PAGE_SIZE_NEW, "page_size");
     if (rc)
         return rc;
+    if (bulk)
+        return (rc = store_exec_sql(st, BULK_PRAGMAS, "pragmas")) ? rc : migrate(st);
     rc = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode=WAL", -1, &s, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_step(s);
@@ -335,7 +344,7 @@ static int open_readwrite(struct store *st)
              "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF; PRAGMA cache_size=-%d;"
              " PRAGMA journal_size_limit=%d",
              WRITER_CACHE_KIB, WAL_SIZE_LIMIT);
-    rc = exec(st, sql, "pragmas");
+    rc = store_exec_sql(st, sql, "pragmas");
     if (rc == 0)
         rc = migrate(st);
     return rc;
@@ -346,7 +355,7 @@ static int open_readonly(struct store *st)
     char sql[96];
     snprintf(sql, sizeof(sql), "PRAGMA mmap_size=%lld; PRAGMA cache_size=-%d",
              (long long)READER_MMAP_SIZE, READER_CACHE_KIB);
-    int rc = exec(st, sql, "reader pragmas");
+    int rc = store_exec_sql(st, sql, "reader pragmas");
     if (rc)
         return rc;
     int64_t v = 0;
@@ -364,6 +373,35 @@ static int open_readonly(struct store *st)
     return 0;
 }
 
+int store_connect(struct store *st, const char *path, int bulk)
+{
+    /* NOMUTEX: a connection is used by one thread at a time (see store.h) */
+    int flags = SQLITE_OPEN_NOMUTEX |
+                (st->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    int rc = sqlite3_open_v2(path, &st->db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        if (st->db)
+            fprintf(stderr, "postd: store: cannot open %s: %s\n", path, sqlite3_errmsg(st->db));
+        return st->db ? ST_IO : ST_NOMEM;
+    }
+    sqlite3_extended_result_codes(st->db, 1);
+    sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+    rc = st->readonly ? open_readonly(st) : open_readwrite(st, bulk);
+    if (rc == 0)
+        rc = pragma_int(st, "PRAGMA data_version", "data version", &st->data_version);
+    return rc;
+}
+
+void store_disconnect(struct store *st)
+{
+    for (int i = 0; i < S_COUNT; i++) {
+        sqlite3_finalize(st->stmt[i]);
+        st->stmt[i] = NULL;
+    }
+    sqlite3_close(st->db);
+    st->db = NULL;
+}
+
 int store_open(struct store **out, const char *path, enum store_mode mode)
 {
     *out = NULL;
@@ -373,22 +411,8 @@ int store_open(struct store **out, const char *path, enum store_mode mode)
     if (!st)
         return ST_NOMEM;
     st->readonly = mode == STORE_READONLY;
-    /* NOMUTEX: a connection is used by one thread at a time (see store.h) */
-    int flags = SQLITE_OPEN_NOMUTEX |
-                (st->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-    int rc = sqlite3_open_v2(path, &st->db, flags, NULL);
-    if (rc != SQLITE_OK) {
-        if (st->db)
-            fprintf(stderr, "postd: store: cannot open %s: %s\n", path, sqlite3_errmsg(st->db));
-        rc = st->db ? ST_IO : ST_NOMEM;
-        goto fail;
-    }
-    sqlite3_extended_result_codes(st->db, 1);
-    sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
-    rc = st->readonly ? open_readonly(st) : open_readwrite(st);
-    if (rc)
-        goto fail;
-    rc = pragma_int(st, "PRAGMA data_version", "data version", &st->data_version);
+    st->side_fd = -1;
+    int rc = mode == STORE_NEW ? store_new_open(st, path) : store_connect(st, path, 0);
     if (rc)
         goto fail;
     *out = st;
@@ -402,14 +426,13 @@ void store_close(struct store *st)
 {
     if (!st)
         return;
-    for (int i = 0; i < S_COUNT; i++)
-        sqlite3_finalize(st->stmt[i]);
     store_terms_cache_clear(st);
     for (int k = 0; k < 4; k++)
         free(st->terms[k].slots);
     free(st->buf);
     free(st->seen);
-    sqlite3_close(st->db);
+    store_disconnect(st);
+    store_new_discard(st);
     free(st);
 }
 
@@ -454,6 +477,8 @@ int store_commit(struct store *st, int64_t now)
     store_terms_cache_clear(st);
     st->changed = 0;
     st->orphans = 0;
+    if (rc == 0 && st->side)
+        rc = store_new_publish(st);
     return rc;
 }
 

@@ -14,10 +14,18 @@ struct store; /* opaque */
 enum store_mode {
     STORE_READONLY,  /* SQLITE_OPEN_READONLY; ST_SCHEMA when there is no schema yet */
     STORE_READWRITE, /* creates the file, sets WAL, runs migrations */
+    /* A first ingest: path must not exist (else ST_EXISTS: open it
+     * STORE_READWRITE). The database is built in a side file (path + "-new",
+     * locked against other builders) with its journal in memory and no syncs,
+     * and the first store_commit moves it to path, synced and in WAL mode;
+     * from then on the store is a STORE_READWRITE one. Until then path does
+     * not exist, and store_close removes the side file. Measured on 100,000
+     * posts: 25 s in WAL mode, 14 s this way (WAL writes every page twice). */
+    STORE_NEW,
 };
 
 /* Opens the database at path. On 0, *out is owned by the caller: store_close().
- * Returns 0, ST_IO (cannot open), ST_DB, ST_SCHEMA, ST_NOMEM. */
+ * Returns 0, ST_IO (cannot open), ST_DB, ST_SCHEMA, ST_NOMEM, ST_EXISTS. */
 int store_open(struct store **out, const char *path, enum store_mode mode);
 void store_close(struct store *st); /* NULL-safe */
 
@@ -29,7 +37,8 @@ int store_schema_version(void);
 /* BEGIN IMMEDIATE. Everything up to store_commit() is one transaction. */
 int store_begin(struct store *st);
 /* Commits; if any post changed, increments the generation and records now as
- * the last ingest time (that is what Last-Modified reports). */
+ * the last ingest time (that is what Last-Modified reports). A STORE_NEW store
+ * is published here; ST_EXISTS when path appeared meanwhile (nothing written). */
 int store_commit(struct store *st, int64_t now);
 void store_rollback(struct store *st); /* safe when no transaction is open */
 

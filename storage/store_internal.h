@@ -97,6 +97,12 @@ struct store {
     size_t buf_cap;
     int64_t *seen; /* scratch: term ids already linked to the post being put */
     size_t seen_cap;
+    /* STORE_NEW until published (store_new.c): the final path and the side
+     * file the connection writes (both owned), and a descriptor of the side
+     * file holding the builders' lock; NULL, NULL, -1 otherwise. */
+    char *path;
+    char *side;
+    int side_fd;
 };
 
 /* A term table and its link table to posts, for each enum store_term_kind. */
@@ -132,6 +138,24 @@ char *store_fold(const char *s);
 /* For tests: the EXPLAIN QUERY PLAN of the page query store_posts_list would
  * run for req, one "detail" per line. On 0 *out is owned (free()). */
 int store_list_plan(struct store *st, const struct store_list_req *req, char **out);
+
+/* Opens st->db on path for st->readonly's mode and sets the connection up
+ * (pragmas; read-write: WAL and migrations, or with bulk the side file's
+ * pragmas, see store.c). On error st->db may be set: store_disconnect(). */
+int store_connect(struct store *st, const char *path, int bulk);
+/* Finalizes the cached statements and closes st->db (NULL-safe). */
+void store_disconnect(struct store *st);
+/* Runs fixed SQL text (pragmas, migrations): 0 or a status, logged. */
+int store_exec_sql(struct store *st, const char *sql, const char *what);
+
+/* STORE_NEW (store_new.c). open: takes the builders' lock on path's side
+ * file and connects to it; ST_EXISTS when path exists. publish: after the
+ * first commit, moves the side file to path and reconnects there (0, or a
+ * status with st->db closed). discard: removes an unpublished side file and
+ * releases the lock (no-op for other stores; after store_disconnect). */
+int store_new_open(struct store *st, const char *path);
+int store_new_publish(struct store *st);
+void store_new_discard(struct store *st);
 
 /* Empties the term-id caches (keeps their memory). */
 void store_terms_cache_clear(struct store *st);

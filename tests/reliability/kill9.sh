@@ -13,9 +13,12 @@
 # moment the main database file starts to grow, i.e. while the checkpoint after the
 # commit copies the WAL back; those must give the new state.
 # Finally the last killed copy is ingested again and must reach the new state.
+# Then a first ingest (no database yet) is killed KILL9_FIRST (8) times at random
+# moments: the path must hold nothing or the complete database, and the next
+# ingest must complete and leave no side file.
 #
 #   tests/reliability/kill9.sh [POSTD]     (default build/postd)
-# Environment: KILL9_POSTS (4000), KILL9_RUNS (20), KILL9_LATE (3).
+# Environment: KILL9_POSTS (4000), KILL9_RUNS (20), KILL9_LATE (3), KILL9_FIRST (8).
 . "$(dirname "$0")/lib.sh"
 rel_init kill9 "$@"
 
@@ -113,6 +116,47 @@ rc=0
 "$POSTD" ingest --config /dev/null --db "$WORK/trial.db" "$WORK/big" >"$WORK/again.log" 2>&1 || rc=$?
 again=$(fingerprint "$WORK/trial.db")
 
+# A first ingest (no database yet) builds the file beside its path and moves it
+# there when done (store.h, STORE_NEW): killed at any moment, the path holds
+# nothing or the complete database, and the next ingest starts over.
+first=$WORK/first.db
+rm -f "$first" "$first-new"
+t0=$(now_ms)
+"$POSTD" ingest --config /dev/null --db "$first" "$WORK/big" >"$WORK/first.log" 2>&1
+first_ms=$(($(now_ms) - t0))
+first_new=$(fingerprint "$first")
+first_runs=${KILL9_FIRST:-8}
+first_absent=0
+first_bad=0
+first_delays=()
+for i in $(seq "$first_runs"); do
+    rm -f "$first" "$first-wal" "$first-shm"
+    "$POSTD" ingest --config /dev/null --db "$first" "$WORK/big" >"$WORK/first-trial.log" 2>&1 &
+    pid=$!
+    track "$pid"
+    delay=$((((RANDOM << 15) | RANDOM) % (first_ms * 95 / 100)))
+    first_delays+=("$delay")
+    sleep "$((delay / 1000)).$(printf %03d $((delay % 1000)))"
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null
+    forget "$pid"
+    if [ ! -e "$first" ]; then
+        first_absent=$((first_absent + 1))
+        log "first ingest kill $i after $delay ms: no database at the path"
+    elif [ "$(sqlite3 "$first" 'PRAGMA integrity_check;' 2>&1)" = ok ] &&
+        [ "$(fingerprint "$first")" = "$first_new" ]; then
+        log "first ingest kill $i after $delay ms: the complete database"
+    else
+        first_bad=$((first_bad + 1))
+        bad "first ingest kill $i after $delay ms: a database that is not the complete one"
+    fi
+done
+rm -f "$first" "$first-wal" "$first-shm"
+first_rc=0
+"$POSTD" ingest --config /dev/null --db "$first" "$WORK/big" >"$WORK/first-again.log" 2>&1 ||
+    first_rc=$?
+first_again=$(fingerprint "$first")
+
 figure "$random_kills kills -9 at random moments and $((kills - random_kills)) in the" \
     "checkpoint (after ${delays[*]} ms) of a $dur_ms ms ingest of $big_n posts into a" \
     "500-post db: $((n - n_bad)) of $n survived ($n_old old state, $n_new new state;" \
@@ -125,4 +169,13 @@ check "kills in the checkpoint kept the commit ($late_new of $late new state)" \
     test "$late_new" = "$late"
 check "ingest after the last kill reaches the new state (exit $rc)" \
     test "$rc" -le 1 -a "$again" = "$new"
+figure "$first_runs kills -9 of a first ingest (after ${first_delays[*]} ms of a $first_ms ms" \
+    "ingest): $first_absent left no database, $((first_runs - first_absent - first_bad))" \
+    "the complete one, $first_bad anything else"
+check "killed first ingests left no database or the complete one ($first_bad bad)" \
+    test "$first_bad" = 0
+check "kills landed while the first ingest was building ($first_absent of $first_runs)" \
+    test "$first_absent" -gt 0
+check "the next first ingest completes (exit $first_rc) and no side file is left" \
+    test "$first_rc" -le 1 -a "$first_again" = "$first_new" -a ! -e "$first-new"
 rel_finish

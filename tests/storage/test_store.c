@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "store.h"
@@ -1917,6 +1918,150 @@ static void test_search_index_in_step(void **state)
     store_close(st);
 }
 
+/* ---- a first ingest's database (STORE_NEW) --------------------------------------------- */
+
+static int exists(const char *name)
+{
+    struct stat sb;
+    return stat(db_path(name), &sb) == 0;
+}
+
+static void write_junk(const char *name)
+{
+    FILE *f = fopen(db_path(name), "w");
+    assert_non_null(f);
+    fputs("junk left by a crash", f);
+    fclose(f);
+}
+
+/* Leaves at name the WAL of another database, with committed frames that a
+ * checkpoint would copy into whatever file then sits at its path. */
+static void stale_wal(const char *name)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(db_path("other.db"), &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA page_size=16384; PRAGMA journal_mode=WAL;"
+                                      " PRAGMA wal_autocheckpoint=0; CREATE TABLE other(x);"
+                                      " INSERT INTO other VALUES (zeroblob(100000));",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    char from[512], cmd[1200];
+    snprintf(from, sizeof(from), "%s", db_path("other.db-wal")); /* db_path: one buffer */
+    snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", from, db_path(name));
+    assert_int_equal(system(cmd), 0);
+    sqlite3_close(db);
+}
+
+static void test_new_database(void **state)
+{
+    (void)state;
+    /* what a killed builder and a deleted database leave behind */
+    write_junk("new.db-new");
+    write_junk("new.db-new-wal");
+    stale_wal("new.db-wal");
+    write_junk("new.db-shm");
+    struct store *st = NULL;
+    assert_int_equal(store_open(&st, db_path("new.db"), STORE_NEW), 0);
+    assert_false(exists("new.db-new-wal"));
+    struct post p;
+    char id[64];
+    assert_int_equal(store_begin(st), 0);
+    for (int i = 0; i < 20; i++) {
+        snprintf(id, sizeof(id), "2023-04-%02d-n%d", i + 1, i);
+        shaped(&p, id, i, "echo");
+        assert_int_equal(store_post_put(st, &p, "h", NOW), 0);
+        post_clear(&p);
+    }
+    /* nothing at the path until the commit */
+    assert_false(exists("new.db"));
+    assert_true(exists("new.db-new"));
+    assert_int_equal(store_commit(st, NOW), 0);
+    assert_true(exists("new.db"));
+    assert_false(exists("new.db-new"));
+    assert_false(exists("new.db-new-wal"));
+    assert_int_equal(raw_int("new.db", "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);
+    assert_int_equal(raw_int("new.db", "PRAGMA page_size"), 16384);
+    assert_int_equal(raw_int("new.db", "SELECT count(*) FROM pragma_integrity_check"
+                                       " WHERE integrity_check != 'ok'"),
+                     0);
+    assert_int_equal(raw_int("new.db", "SELECT value FROM meta WHERE key = 'generation'"), 1);
+    check_consistent("new.db");
+
+    /* from then on an ordinary read-write store, seen by readers at once */
+    struct store *ro = NULL;
+    assert_int_equal(store_open(&ro, db_path("new.db"), STORE_READONLY), 0);
+    struct store_list_req r = req_default();
+    r.limit = 1;
+    expect_search(ro, &r, "echo", "2023-04-20-n19", 20);
+    put_one(st, mk(&p, "2023-05-01-later", 5000, "Later echo"), NOW + 1);
+    post_clear(&p);
+    assert_int_equal(store_data_changed(ro), 1);
+    expect_search(ro, &r, "echo", "2023-05-01-later", 21);
+    store_close(ro);
+    store_close(st);
+    check_consistent("new.db");
+
+    /* a second first ingest is refused and touches nothing */
+    assert_int_equal(store_open(&st, db_path("new.db"), STORE_NEW), ST_EXISTS);
+    assert_null(st);
+    assert_false(exists("new.db-new"));
+}
+
+static void test_new_database_discarded(void **state)
+{
+    (void)state;
+    struct store *st = NULL;
+    struct post p;
+    assert_int_equal(store_open(&st, db_path("gone.db"), STORE_NEW), 0);
+    assert_int_equal(store_begin(st), 0);
+    assert_int_equal(store_post_put(st, mk(&p, "2023-01-01-a", 10, "A"), "h", NOW), 0);
+    post_clear(&p);
+    store_rollback(st);
+    store_close(st);
+    assert_false(exists("gone.db"));
+    assert_false(exists("gone.db-new"));
+    assert_int_equal(store_open(&st, db_path("gone.db"), STORE_NEW), 0);
+    store_close(st);
+    assert_false(exists("gone.db"));
+    assert_false(exists("gone.db-new"));
+}
+
+/* Two first ingests of one path: the second waits for the first's commit and
+ * is then told the database exists (it would open it STORE_READWRITE). */
+static void test_new_database_builders_take_turns(void **state)
+{
+    (void)state;
+    struct post p;
+    mk(&p, "2023-01-01-first", 10, "First");
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct store *st = NULL;
+        int ok = store_open(&st, db_path("turns.db"), STORE_NEW) == 0 &&
+                 write(fds[1], "r", 1) == 1 && usleep(300 * 1000) == 0 &&
+                 store_begin(st) == 0 && store_post_put(st, &p, "h", NOW) == 0 &&
+                 store_commit(st, NOW) == 0;
+        store_close(st);
+        _exit(ok ? 0 : 1);
+    }
+    close(fds[1]);
+    char c = 0;
+    assert_int_equal(read(fds[0], &c, 1), 1);
+    close(fds[0]);
+    struct store *st = NULL;
+    assert_int_equal(store_open(&st, db_path("turns.db"), STORE_NEW), ST_EXISTS);
+    /* it waited: the first builder had not committed when the second asked */
+    assert_true(exists("turns.db"));
+    int status = -1;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_false(exists("turns.db-new"));
+    assert_int_equal(raw_int("turns.db", "SELECT count(*) FROM posts"), 1);
+    post_clear(&p);
+}
+
 /* ---- slugify ------------------------------------------------------------------------- */
 
 static void test_slugify(void **state)
@@ -1967,6 +2112,9 @@ int main(void)
         cmocka_unit_test(test_terms),
         cmocka_unit_test(test_search),
         cmocka_unit_test(test_search_index_in_step),
+        cmocka_unit_test(test_new_database),
+        cmocka_unit_test(test_new_database_discarded),
+        cmocka_unit_test(test_new_database_builders_take_turns),
         cmocka_unit_test(test_connections),
         cmocka_unit_test(test_slugify),
     };

@@ -1,0 +1,203 @@
+/* A first ingest's database, built beside its path and published at commit
+ * (STORE_NEW, store.h). In WAL mode SQLite writes every page twice, into the
+ * WAL and again at the checkpoint, and a 100,000-post ingest spent 40% of its
+ * time there; a file no reader can see yet needs neither the WAL nor a
+ * journal on disk nor syncs. Crash safety comes from the file system instead:
+ * path appears in one step (link) once the side file is complete and synced,
+ * and a crash before that leaves path absent and a side file that the next
+ * builder truncates. Builders of one path take turns on a flock of the side
+ * file; SQLite's own locks are fcntl locks and do not mix with it. */
+#include "store_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char *suffixed(const char *path, const char *suffix)
+{
+    size_t n = strlen(path), m = strlen(suffix);
+    char *s = malloc(n + m + 1);
+    if (s) {
+        memcpy(s, path, n);
+        memcpy(s + n, suffix, m + 1);
+    }
+    return s;
+}
+
+/* Removes path + suffix; 0 when it is gone (or never was). */
+static int unlink_suffixed(const char *path, const char *suffix)
+{
+    char *p = suffixed(path, suffix);
+    if (!p)
+        return ST_NOMEM;
+    int rc = unlink(p) == 0 || errno == ENOENT ? 0 : ST_IO;
+    if (rc)
+        fprintf(stderr, "postd: store: cannot remove %s: %s\n", p, strerror(errno));
+    free(p);
+    return rc;
+}
+
+/* SQLite's companions of a database file: left by a crash, they must not be
+ * applied to a file they do not belong to. */
+static int unlink_companions(const char *path)
+{
+    int rc = unlink_suffixed(path, "-wal");
+    if (rc == 0)
+        rc = unlink_suffixed(path, "-shm");
+    if (rc == 0)
+        rc = unlink_suffixed(path, "-journal");
+    return rc;
+}
+
+static int exists(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
+
+/* Opens and locks the side file. The lock is waited for; the file locked may
+ * have been published or removed by the builder that held it: then again. */
+static int lock_side(const char *side, int *fd_out)
+{
+    for (;;) {
+        int fd = open(side, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0)
+            return ST_IO;
+        int r;
+        while ((r = flock(fd, LOCK_EX)) != 0 && errno == EINTR)
+            ;
+        struct stat a, b;
+        if (r != 0 || fstat(fd, &a) != 0)
+            goto io;
+        if (stat(side, &b) != 0) {
+            if (errno != ENOENT)
+                goto io;
+        } else if (a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+            *fd_out = fd;
+            return 0;
+        }
+        close(fd);
+        continue;
+    io:;
+        int e = errno;
+        close(fd);
+        errno = e;
+        return ST_IO;
+    }
+}
+
+int store_new_open(struct store *st, const char *path)
+{
+    if (exists(path))
+        return ST_EXISTS;
+    int rc = ST_NOMEM;
+    if (!(st->path = strdup(path)) || !(st->side = suffixed(path, "-new")))
+        goto fail;
+    rc = lock_side(st->side, &st->side_fd);
+    if (rc) {
+        fprintf(stderr, "postd: store: cannot lock %s: %s\n", st->side, strerror(errno));
+        goto fail;
+    }
+    /* another builder may have published while we waited */
+    if (exists(path)) {
+        rc = ST_EXISTS;
+        goto fail;
+    }
+    if (ftruncate(st->side_fd, 0) != 0) {
+        fprintf(stderr, "postd: store: cannot truncate %s: %s\n", st->side, strerror(errno));
+        rc = ST_IO;
+        goto fail;
+    }
+    if ((rc = unlink_companions(st->side)) != 0)
+        goto fail;
+    return store_connect(st, st->side, 1);
+fail:
+    return rc; /* store_close (store_new_discard) releases what was taken */
+}
+
+static void sync_dir_of(const char *path)
+{
+    char *copy = strdup(path);
+    int fd = copy ? open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    if (fd < 0 || fsync(fd) != 0)
+        fprintf(stderr, "postd: store: warning: cannot sync the folder of %s: %s\n", path,
+                strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    free(copy);
+}
+
+/* Moves the complete side file to path unless path exists. link() fails
+ * with EEXIST instead of replacing; where there are no hard links, rename()
+ * (the builders' lock keeps other postd builders out). */
+static int move_into_place(struct store *st)
+{
+    if (exists(st->path))
+        return ST_EXISTS;
+    /* a WAL or shared-memory file without its database is a leftover */
+    int rc = unlink_companions(st->path);
+    if (rc)
+        return rc;
+    if (link(st->side, st->path) == 0) {
+        if (unlink(st->side) != 0) /* path is complete: only a stale name is left */
+            fprintf(stderr, "postd: store: cannot remove %s: %s\n", st->side, strerror(errno));
+    } else if (errno == EEXIST) {
+        return ST_EXISTS;
+    } else if (rename(st->side, st->path) != 0) {
+        fprintf(stderr, "postd: store: cannot move %s to %s: %s\n", st->side, st->path,
+                strerror(errno));
+        return ST_IO;
+    }
+    /* path is complete from here on: a folder that cannot be synced only
+     * risks the name on power loss, which the next ingest puts right */
+    sync_dir_of(st->path);
+    return 0;
+}
+
+int store_new_publish(struct store *st)
+{
+    /* the file a reader finds is in WAL mode, like every other database */
+    int rc = store_exec_sql(st, "PRAGMA journal_mode=WAL", "journal_mode");
+    store_disconnect(st); /* checkpoints and removes the side file's WAL */
+    if (rc == 0 && fsync(st->side_fd) != 0) {
+        fprintf(stderr, "postd: store: cannot sync %s: %s\n", st->side, strerror(errno));
+        rc = ST_IO;
+    }
+    if (rc == 0)
+        rc = move_into_place(st);
+    if (rc) {
+        if (rc == ST_EXISTS)
+            fprintf(stderr, "postd: store: %s appeared during the ingest\n", st->path);
+        return rc; /* store_close removes the side file */
+    }
+    /* the lock goes before SQLite opens the file: closing any descriptor of
+     * a file drops the process's fcntl locks on it, SQLite's included */
+    close(st->side_fd);
+    st->side_fd = -1;
+    free(st->side);
+    st->side = NULL;
+    rc = store_connect(st, st->path, 0);
+    free(st->path);
+    st->path = NULL;
+    return rc;
+}
+
+void store_new_discard(struct store *st)
+{
+    if (st->side && st->side_fd >= 0) {
+        unlink_suffixed(st->side, "");
+        unlink_companions(st->side);
+    }
+    if (st->side_fd >= 0)
+        close(st->side_fd);
+    st->side_fd = -1;
+    free(st->side);
+    free(st->path);
+    st->side = st->path = NULL;
+}
