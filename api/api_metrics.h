@@ -13,7 +13,8 @@ struct api_metrics *api_metrics_new(void);
 void api_metrics_free(struct api_metrics *m); /* NULL-safe */
 
 /* Records one finished request. route is a route name (unknown names count
- * as "unmatched", so the label set stays bounded). */
+ * as "unmatched", so the label set stays bounded). Lock-free after a thread's
+ * first call: each thread counts into its own block, summed when rendered. */
 void api_metrics_record(struct api_metrics *m, const char *route, int status, double seconds);
 /* A response cache lookup: found (hit, whether answered 200 or 304) or not.
  * Lock-free, so the hit path takes no shared lock for it. */

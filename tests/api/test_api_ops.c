@@ -1,7 +1,8 @@
 /* Operations routes: /healthz always 200; /readyz 503 while the database is
  * missing or has no schema, then 200 with counts as soon as it appears (the
  * context retries on each request); /metrics in Prometheus text with the
- * requests the server reported; /v1/openapi.json served as JSON; and the
+ * requests the server reported, summed exactly over threads that record at
+ * once and come and go; /v1/openapi.json served as JSON; and the
  * pthread-key connection per thread (api_thread_done, worker threads). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -173,6 +174,107 @@ static void test_metrics(void **state)
     free(dir);
 }
 
+/* Observations a recording thread makes (the oracle below counts them). */
+static const double obs_seconds[] = {0.0001, 0.0007, 0.003, 0.2, 20};
+#define OBS_ROUNDS 3000
+
+struct recorder {
+    struct api_ctx *ctx;
+    int idx;
+};
+
+static void *recorder_main(void *arg)
+{
+    struct recorder *r = arg;
+    for (int i = 0; i < OBS_ROUNDS; i++) {
+        int status = i % 3 == 0 ? 304 : i % 3 == 1 ? 200 : 500 + r->idx;
+        api_metrics_observe(r->ctx, "/v1/posts/{key}", status, obs_seconds[i % 5]);
+    }
+    return NULL;
+}
+
+static unsigned long long metric_value(const char *text, const char *line_start)
+{
+    const char *p = strstr(text, line_start);
+    if (!p)
+        fail_msg("no %s in\n%s", line_start, text);
+    return strtoull(p + strlen(line_start), NULL, 10);
+}
+
+/* Threads record at once, exit, and others take their place: /metrics sums
+ * every count exactly, and lists statuses in the order they first came. */
+static void test_metrics_threads(void **state)
+{
+    (void)state;
+    struct api_ctx *ctx = t_ctx("/nonexistent/x.db", 0);
+    api_metrics_observe(ctx, "/v1/posts/{key}", 404, 0.0001);
+    api_metrics_observe(ctx, "/v1/posts/{key}", 200, 0.0001);
+    struct recorder rec[7];
+    pthread_t th[7];
+    for (int wave = 0; wave < 2; wave++) {
+        int from = wave ? 4 : 0, to = wave ? 7 : 4;
+        for (int i = from; i < to; i++) {
+            rec[i].ctx = ctx;
+            rec[i].idx = i;
+            assert_int_equal(pthread_create(&th[i], NULL, recorder_main, &rec[i]), 0);
+        }
+        for (int i = from; i < to; i++)
+            pthread_join(th[i], NULL);
+    }
+    struct api_response r;
+    t_do(ctx, "GET", "/metrics", NULL, &r);
+    assert_int_equal(r.status, 200);
+    char *text = strndup(r.body, r.body_len);
+    api_response_clear(&r);
+
+    /* the oracle: per thread, OBS_ROUNDS / 3 of each status kind */
+    unsigned long long per = OBS_ROUNDS / 3, n = 7ULL * OBS_ROUNDS + 2;
+    assert_int_equal(metric_value(text, "postd_http_requests_total{route=\"/v1/posts/{key}\","
+                                        "status=\"200\"} "),
+                     7 * per + 1);
+    assert_int_equal(metric_value(text, "postd_http_requests_total{route=\"/v1/posts/{key}\","
+                                        "status=\"304\"} "),
+                     7 * per);
+    assert_int_equal(metric_value(text, "postd_http_requests_total{route=\"/v1/posts/{key}\","
+                                        "status=\"404\"} "),
+                     1);
+    for (int i = 0; i < 7; i++) {
+        char line[128];
+        snprintf(line, sizeof(line),
+                 "postd_http_requests_total{route=\"/v1/posts/{key}\",status=\"%d\"} ", 500 + i);
+        assert_int_equal(metric_value(text, line), per);
+    }
+    assert_true(strstr(text, "status=\"404\"") < strstr(text, "status=\"200\""));
+    /* each of the 5 durations OBS_ROUNDS / 5 times per thread, plus the two above */
+    unsigned long long each = 7ULL * OBS_ROUNDS / 5;
+    static const struct {
+        const char *le;
+        int through; /* how many of obs_seconds are <= le */
+    } b[] = {{"0.0005", 1}, {"0.001", 2}, {"0.005", 3}, {"0.25", 4}, {"10", 4}, {"+Inf", 5}};
+    for (size_t i = 0; i < sizeof(b) / sizeof(b[0]); i++) {
+        char line[128];
+        snprintf(line, sizeof(line),
+                 "postd_http_request_duration_seconds_bucket{route=\"/v1/posts/{key}\",le=\"%s\"} ",
+                 b[i].le);
+        assert_int_equal(metric_value(text, line), each * (unsigned long long)b[i].through + 2);
+    }
+    assert_int_equal(
+        metric_value(text, "postd_http_request_duration_seconds_count{route=\"/v1/posts/{key}\"} "),
+        n);
+    static const char sum_line[] =
+        "postd_http_request_duration_seconds_sum{route=\"/v1/posts/{key}\"} ";
+    const char *sum = strstr(text, sum_line);
+    assert_non_null(sum);
+    double want = 0.0002;
+    for (int i = 0; i < 5; i++)
+        want += (double)each * obs_seconds[i];
+    double got = strtod(sum + sizeof(sum_line) - 1, NULL);
+    if (!(got > want - 1e-6 && got < want + 1e-6))
+        fail_msg("sum %.9f, expected %.9f", got, want);
+    free(text);
+    api_ctx_free(ctx);
+}
+
 static void test_openapi(void **state)
 {
     (void)state;
@@ -261,7 +363,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_healthz), cmocka_unit_test(test_readyz),
         cmocka_unit_test(test_metrics), cmocka_unit_test(test_openapi),
-        cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_threads), cmocka_unit_test(test_metrics_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
