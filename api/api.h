@@ -52,6 +52,15 @@ struct api_request {
     int bad_encoding;        /* the server found invalid percent-encoding or a NUL: answer 400 */
     const char *acr_headers; /* Access-Control-Request-Headers (a preflight echoes it) */
     int accept_shared_body;  /* the caller handles api_response.shared_body (see there) */
+    /* Optional, NULL: never asked. For a response sent from a response cache
+     * entry, asked with its reuse_key (see api_response) before the
+     * response's headers are built: nonzero when the caller holds a response
+     * object kept for that key and promises to send it (with only
+     * X-Request-Id replaced) or fail the request. The api_response then
+     * comes with kept set and only what api_response.kept lists. Called on
+     * the thread of api_handle, at most once per request. */
+    int (*kept)(void *kept_arg, uint64_t reuse_key);
+    void *kept_arg;
 };
 
 #define API_MAX_HEADERS 16
@@ -89,6 +98,10 @@ struct api_response {
      * server may keep the response object it built for a key and send it
      * again with only X-Request-Id replaced. 0: build this one from scratch. */
     uint64_t reuse_key;
+    /* Nonzero when api_request.kept said yes for reuse_key: the caller must
+     * send its kept response object. Only status, route, reuse_key, head_only
+     * and the X-Request-Id header are set (no body, no other header). */
+    int kept;
 };
 
 /* The bytes of b (len api_body_len(b)); valid while a reference is held. */

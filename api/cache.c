@@ -9,7 +9,6 @@
 #include "api_cache.h"
 
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -426,6 +425,24 @@ static char *put_items(char *w, const char *v, size_t vl)
     return w;
 }
 
+/* n in decimal as "%d" writes it, into buf (24 bytes); snprintf alone would
+ * cost more than the rest of a key. */
+static void int_text(char *buf, int n)
+{
+    char tmp[24];
+    size_t i = 0, o = 0;
+    unsigned long long u = n < 0 ? 0ULL - (unsigned long long)n : (unsigned long long)n;
+    do {
+        tmp[i++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (n < 0)
+        buf[o++] = '-';
+    while (i)
+        buf[o++] = tmp[--i];
+    buf[o] = '\0';
+}
+
 int api_cache_key(const struct api_request *req, int route, const char *arg, enum api_param_set set,
                   int default_limit, char **key, size_t *len)
 {
@@ -443,7 +460,7 @@ int api_cache_key(const struct api_request *req, int route, const char *arg, enu
             return -1;
     }
     char dl[24];
-    snprintf(dl, sizeof(dl), "%d", default_limit);
+    int_text(dl, default_limit);
     size_t n_limit = 0, n_page = 0, n_cursor = 0;
     for (size_t i = 0; i < n; i++) {
         const char *name = req->params[i].name ? req->params[i].name : "";
@@ -473,7 +490,8 @@ int api_cache_key(const struct api_request *req, int route, const char *arg, enu
         if (total > MAX_KEY)
             goto out;
     }
-    qsort(kv, k, sizeof(*kv), kv_cmp);
+    if (k > 1)
+        qsort(kv, k, sizeof(*kv), kv_cmp);
 
     /* route byte, arg, NUL, then name NUL value NUL: NUL cannot occur in a
      * decoded name or value (the server refuses it), so this is unambiguous. */

@@ -325,11 +325,10 @@ static struct api_cache_entry *entry_build(struct api_call *c, char *body, size_
  * and HEAD decide everything but X-Request-Id, unless CORS echoes the
  * request's Origin. An exclusive entry is never seen again: no key. */
 static uint64_t reuse_key(const struct api_call *c, const struct api_cache_entry *e, int exclusive,
-                          int not_modified, int gz)
+                          int not_modified, int gz, int head)
 {
     if (exclusive || !e->serial || (e->serial >> 60) || strcmp(c->ctx->cfg.cors_origin, "*") != 0)
         return 0;
-    int head = c->req->method && strcmp(c->req->method, "HEAD") == 0;
     return e->serial << 3 | (uint64_t)not_modified | (uint64_t)gz << 1 | (uint64_t)head << 2;
 }
 
@@ -349,6 +348,22 @@ void api_http_serve(struct api_call *c, struct api_cache_entry *e, int exclusive
         if (api_http_date_parse(req->if_modified_since, &ims) == 0 && e->last_modified <= ims)
             not_modified = 1;
     }
+    int head = req->method && strcmp(req->method, "HEAD") == 0;
+    /* A response object the server kept for this key makes everything below
+     * except X-Request-Id redundant: ask before building it. Only 304s and
+     * shared-body 200s get a key. */
+    uint64_t key = not_modified || req->accept_shared_body
+                       ? reuse_key(c, e, exclusive, not_modified, gz, head)
+                       : 0;
+    if (key && req->kept && req->kept(req->kept_arg, key)) {
+        res->status = not_modified ? 304 : 200;
+        set_body(res, NULL, 0, NULL);
+        res->head_only = !not_modified && head;
+        res->reuse_key = key;
+        res->kept = 1;
+        hdr(c, "X-Request-Id", c->request_id);
+        return;
+    }
     if (not_modified) {
         res->status = 304;
         set_body(res, NULL, 0, NULL);
@@ -357,7 +372,7 @@ void api_http_serve(struct api_call *c, struct api_cache_entry *e, int exclusive
         if (e->lm[0])
             hdr(c, "Last-Modified", e->lm);
         common_headers(c);
-        res->reuse_key = reuse_key(c, e, exclusive, 1, gz);
+        res->reuse_key = key;
         return;
     }
 
@@ -366,7 +381,7 @@ void api_http_serve(struct api_call *c, struct api_cache_entry *e, int exclusive
     set_body(res, NULL, 0, NULL);
     if (req->accept_shared_body) {
         res->shared_body = api_body_ref(b);
-        res->reuse_key = reuse_key(c, e, exclusive, 0, gz);
+        res->reuse_key = key;
     } else if (exclusive) {
         /* Nobody else can see this entry: hand its bytes over. */
         res->body = b->data;
@@ -394,8 +409,7 @@ void api_http_serve(struct api_call *c, struct api_cache_entry *e, int exclusive
     if (e->link)
         hdr(c, "Link", e->link);
     common_headers(c);
-    if (req->method && strcmp(req->method, "HEAD") == 0)
-        res->head_only = 1;
+    res->head_only = head;
 }
 
 void api_http_finish(struct api_call *c)

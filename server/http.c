@@ -55,13 +55,23 @@ struct http_server {
  * response's header block into the connection's buffer in the same call that
  * returns from the access handler (its "start reply" state never waits for the
  * socket), and only this thread's connections ever see the object. Building a
- * response costs ~25 allocations (each header is three); reusing one, three. */
+ * response costs ~25 allocations (each header is three); reusing one, none
+ * (six when the new id's length differs). The API is asked first (slot_kept),
+ * so a request sent from a slot does not build the headers it would drop. */
 struct reuse_slot {
     uint64_t key;
     struct MHD_Response *mr; /* one reference, ours */
-    int status;
     size_t len;
+    size_t rid_len;
     char rid[136]; /* the X-Request-Id it holds now */
+    char *rid_at;  /* libmicrohttpd's copy of that value (see slot_take), or NULL */
+};
+
+/* What api_request.kept looks at: the calling worker's slots, and whether
+ * this response asks the client to close (a kept response never does). */
+struct kept_query {
+    struct reuse_slot *slots; /* NULL: none (out of memory) */
+    int closing;
 };
 
 /* The request headers postd looks at, from one pass over the list on the
@@ -108,9 +118,14 @@ static int hexval(int c)
  * then still a string, decoded as far as possible). */
 static int decode(char *s, int plus_is_space)
 {
-    char *w = s;
+    /* Nothing moves before the first escape: only look at those bytes. */
+    size_t plain = strcspn(s, plus_is_space ? "%+" : "%");
+    char *w = s + plain;
     int rc = 0;
-    for (const char *r = s; *r; r++) {
+    unsigned char high = 0; /* the OR of the bytes: ASCII needs no UTF-8 check */
+    for (size_t i = 0; i < plain; i++)
+        high |= (unsigned char)s[i];
+    for (const char *r = w; *r; r++) {
         if (*r == '%') {
             int hi = hexval((unsigned char)r[1]), lo = hi < 0 ? -1 : hexval((unsigned char)r[2]);
             if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
@@ -125,10 +140,11 @@ static int decode(char *s, int plus_is_space)
         } else {
             *w++ = *r;
         }
+        high |= (unsigned char)w[-1];
     }
     *w = '\0';
     long bad;
-    if (rc == 0 && fm_utf8_check(s, strlen(s), &bad) != 0)
+    if (rc == 0 && (high & 0x80) && fm_utf8_check(s, (size_t)(w - s), &bad) != 0)
         rc = -1;
     return rc;
 }
@@ -144,7 +160,8 @@ int http_target_parse(const char *target, struct http_target *out)
         return ST_NOMEM;
     p = out->buf;
     /* absolute-form (GET http://host/path): keep the path */
-    if (strncasecmp(p, "http://", 7) == 0 || strncasecmp(p, "https://", 8) == 0) {
+    if ((*p == 'h' || *p == 'H') &&
+        (strncasecmp(p, "http://", 7) == 0 || strncasecmp(p, "https://", 8) == 0)) {
         char *slash = strchr(strstr(p, "//") + 2, '/');
         if (slash) {
             p = slash;
@@ -207,6 +224,16 @@ void http_target_clear(struct http_target *t)
 
 /* ---- responses -------------------------------------------------------------- */
 
+/* Copies src into dst (cap > 0 bytes), cut to fit, always terminated, as
+ * snprintf(dst, cap, "%s", src) does, without its format machinery (several
+ * copies per request). */
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+    size_t n = strnlen(src, cap - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 static double seconds_since(const struct timespec *t0)
 {
     struct timespec now;
@@ -249,29 +276,73 @@ static void reuse_free(void *p)
     free(slots);
 }
 
-/* The slot's response made ready to send with request id rid, or NULL (the
- * slot holds another key, or is emptied because the swap failed). */
-static struct MHD_Response *slot_take(struct reuse_slot *slot, uint64_t key, const char *rid)
+/* The slot a key goes to. */
+static struct reuse_slot *slot_of(struct reuse_slot *slots, uint64_t key)
+{
+    return &slots[(key * 0x9e3779b97f4a7c15ULL) >> 60 & (REUSE_SLOTS - 1)];
+}
+
+/* api_request.kept: will send_response find a response for key? It will,
+ * unless the X-Request-Id swap runs out of memory: slot_take below, called
+ * on this thread with the same closing flag and nothing in between. */
+static int slot_kept(void *arg, uint64_t key)
+{
+    const struct kept_query *q = arg;
+    if (!q->slots || q->closing)
+        return 0;
+    const struct reuse_slot *slot = slot_of(q->slots, key);
+    return slot->mr && slot->key == key;
+}
+
+/* Records rid (rid_len bytes) as the X-Request-Id the slot's response holds,
+ * and where libmicrohttpd keeps its copy of the value. */
+static void slot_note_rid(struct reuse_slot *slot, const char *rid, size_t rid_len)
+{
+    memcpy(slot->rid, rid, rid_len + 1);
+    slot->rid_len = rid_len;
+    const char *v = MHD_get_response_header(slot->mr, "X-Request-Id");
+    slot->rid_at = v && strcmp(v, rid) == 0 ? (char *)v : NULL;
+}
+
+/* The slot's response made ready to send with request id rid (rid_len bytes,
+ * shorter than slot->rid), or NULL (the slot holds another key, or is emptied
+ * because the swap failed).
+ *
+ * libmicrohttpd keeps each header value as its own heap copy, formats the
+ * header block from it when the response is queued, and hands that copy out
+ * (MHD_get_response_header). A new id as long as the old one (every generated
+ * id is 16 characters) is written over it: a delete and an add of the header
+ * cost six allocations and frees and walk the list twice. Ids of another
+ * length take that way. tests/server/test_reuse.c checks every id on the wire. */
+static struct MHD_Response *slot_take(struct reuse_slot *slot, uint64_t key, const char *rid,
+                                      size_t rid_len)
 {
     if (!slot->mr || slot->key != key)
         return NULL;
-    if (strcmp(slot->rid, rid) == 0)
+    if (rid_len == slot->rid_len && memcmp(slot->rid, rid, rid_len) == 0)
         return slot->mr;
+    if (slot->rid_at && rid_len == slot->rid_len) {
+        memcpy(slot->rid_at, rid, rid_len);
+        memcpy(slot->rid, rid, rid_len + 1);
+        return slot->mr;
+    }
     if (MHD_del_response_header(slot->mr, "X-Request-Id", slot->rid) == MHD_YES &&
         MHD_add_response_header(slot->mr, "X-Request-Id", rid) == MHD_YES) {
-        snprintf(slot->rid, sizeof slot->rid, "%s", rid);
+        slot_note_rid(slot, rid, rid_len);
         return slot->mr;
     }
     MHD_destroy_response(slot->mr);
     slot->mr = NULL;
     slot->key = 0;
+    slot->rid_at = NULL;
     return NULL;
 }
 
 /* Sends res; takes its body when libmicrohttpd accepts it. MHD_NO closes the
  * connection (only when out of memory). closing: ask the client to close.
  * logged: keep the request id for the access log. slots: the worker's reuse
- * slots (NULL: build every response). */
+ * slots (NULL: build every response). A kept res (see api.h) is sent from its
+ * slot: slot_kept promised it is there. */
 static enum MHD_Result send_response(struct MHD_Connection *conn, struct req *r,
                                      struct api_response *res, int is_head, int closing, int logged,
                                      struct reuse_slot *slots)
@@ -279,13 +350,16 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct req *r,
     struct MHD_Response *mr = NULL;
     size_t len = res->body ? res->body_len : 0;
     const char *rid = header_value(res, "X-Request-Id");
+    size_t rid_len = rid ? strlen(rid) : 0;
     struct reuse_slot *slot = NULL;
 
-    if (slots && res->reuse_key && !closing && rid && strlen(rid) < sizeof slot->rid) {
-        slot = &slots[(res->reuse_key * 0x9e3779b97f4a7c15ULL) >> 60 & (REUSE_SLOTS - 1)];
-        if ((mr = slot_take(slot, res->reuse_key, rid)))
+    if (slots && res->reuse_key && !closing && rid && rid_len < sizeof slot->rid) {
+        slot = slot_of(slots, res->reuse_key);
+        if ((mr = slot_take(slot, res->reuse_key, rid, rid_len)))
             len = slot->len;
     }
+    if (res->kept && !mr)
+        return MHD_NO; /* the id swap ran out of memory: nothing else to send */
     if (mr) {
         /* sent from the slot: res's own reference to the bytes is not needed */
     } else if (res->shared_body) {
@@ -326,7 +400,7 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct req *r,
             slot->mr = mr;
             slot->key = res->reuse_key;
             slot->len = len;
-            snprintf(slot->rid, sizeof slot->rid, "%s", rid);
+            slot_note_rid(slot, rid, rid_len);
         }
     }
 
@@ -339,7 +413,7 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct req *r,
         r->bytes = is_head || res->head_only ? 0 : len;
         r->route = res->route;
         if (logged && rid)
-            snprintf(r->request_id, sizeof r->request_id, "%s", rid);
+            copy_str(r->request_id, sizeof r->request_id, rid);
     }
     return ret;
 }
@@ -472,10 +546,12 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     struct http_server *s = cls;
     const char *target = uri ? uri : "/";
     size_t len = strlen(target);
-    /* one allocation for the state and the target */
-    struct req *r = calloc(1, sizeof *r + len + 1);
+    /* one allocation for the state and the target (malloc and memset: glibc's
+     * calloc skips the thread cache, and this is once per request) */
+    struct req *r = malloc(sizeof *r + len + 1);
     if (!r)
         return NULL;
+    memset(r, 0, sizeof *r);
     memcpy(r->target, target, len + 1);
     r->target_len = len;
     /* The query string is parsed from r->target (http_target_parse), never from
@@ -523,7 +599,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (r->calls++ == 0) {
-        snprintf(r->method, sizeof r->method, "%s", method);
+        copy_str(r->method, sizeof r->method, method);
         MHD_get_connection_values_n(conn, MHD_HEADER_KIND, scan_header, &r->h);
         const char *cl = r->h.content_length;
         const char *head;
@@ -563,13 +639,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     req.acr_method = r->h.acr_method;
     req.acr_headers = r->h.acr_headers;
 
+    /* read once: what slot_kept promised holds when send_response looks */
+    struct kept_query kq = {reuse_slots(s),
+                            atomic_load_explicit(&s->stopping, memory_order_relaxed)};
     req.accept_shared_body = 1;
+    req.kept = slot_kept;
+    req.kept_arg = &kq;
     api_handle(s->api, &req, &res);
-    ret = send_response(conn, r, &res, strcmp(method, "HEAD") == 0,
-                        atomic_load_explicit(&s->stopping, memory_order_relaxed),
-                        s->access_log != NULL, reuse_slots(s));
+    ret = send_response(conn, r, &res, strcmp(method, "HEAD") == 0, kq.closing,
+                        s->access_log != NULL, kq.slots);
     if (ret == MHD_YES && s->access_log && !r->request_id[0] && req.request_id)
-        snprintf(r->request_id, sizeof r->request_id, "%s", req.request_id);
+        copy_str(r->request_id, sizeof r->request_id, req.request_id);
     api_response_clear(&res);
     http_target_clear(&t);
     return ret;

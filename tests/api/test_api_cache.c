@@ -6,8 +6,9 @@
  * without letting an invalid request reach a cached 200, change_check_us
  * bounds how long a commit can go unseen, cache_bytes 0
  * disables it, a post coming due is seen at its time, shared bodies outlive
- * the context, 4 threads hit and evict concurrently, and at the unit level an
- * insert from a superseded epoch is refused. */
+ * the context, 4 threads hit and evict concurrently, a server holding a kept
+ * response object is asked before the headers are built (and gets only the
+ * id), and at the unit level an insert from a superseded epoch is refused. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -592,6 +593,160 @@ static void test_shared_body(void **state)
     api_response_clear(&copy);
 }
 
+/* What a server with kept response objects answers to api_request.kept. */
+struct kept_probe {
+    int calls;
+    uint64_t asked; /* the last key asked about */
+    uint64_t have;  /* answers yes for this key only */
+};
+
+static int probe_kept(void *arg, uint64_t key)
+{
+    struct kept_probe *p = arg;
+    p->calls++;
+    p->asked = key;
+    return key == p->have;
+}
+
+/* One request the way the server makes it, with the probe. */
+static void kept_do(struct api_ctx *ctx, const char *method, const char *path, const char *limit,
+                    const char *inm, const char *ae, int shared, struct kept_probe *pr,
+                    struct api_response *res)
+{
+    struct api_param p = {"limit", limit};
+    struct api_request req = {.method = method,
+                              .path = path,
+                              .params = limit ? &p : NULL,
+                              .n_params = limit ? 1 : 0,
+                              .if_none_match = inm,
+                              .accept_encoding = ae,
+                              .request_id = "kept-id",
+                              .accept_shared_body = shared,
+                              .kept = probe_kept,
+                              .kept_arg = pr};
+    memset(res, 0, sizeof(*res));
+    api_handle(ctx, &req, res);
+}
+
+/* The answer when the caller holds the object: status, key and id only. */
+static void assert_kept(const struct api_response *r, int status, uint64_t key, int head_only)
+{
+    assert_int_equal(r->kept, 1);
+    assert_int_equal(r->status, status);
+    assert_true(r->reuse_key == key);
+    assert_int_equal(r->head_only, head_only);
+    assert_null(r->body);
+    assert_null(r->shared_body);
+    assert_int_equal(r->n_headers, 1);
+    assert_string_equal(r->headers[0].name, "X-Request-Id");
+    assert_string_equal(r->headers[0].value, "kept-id");
+}
+
+static void test_kept(void **state)
+{
+    struct fx *f = *state;
+    struct api_ctx *ctx = ctx_sized(f->db, API_CACHE_BYTES_DEFAULT, 0);
+    struct kept_probe pr = {0};
+    struct api_response full, again;
+
+    /* The miss that fills the cache is asked too, and told no. */
+    kept_do(ctx, "GET", "/v1/posts", "9", NULL, NULL, 1, &pr, &full);
+    assert_int_equal(full.status, 200);
+    assert_int_equal(pr.calls, 1);
+    assert_true(full.reuse_key != 0 && pr.asked == full.reuse_key);
+    assert_int_equal(full.kept, 0);
+    assert_non_null(full.shared_body);
+    assert_non_null(t_header(&full, "ETag"));
+    uint64_t k200 = full.reuse_key;
+    /* A hit told no is built in full; told yes, only the id comes back. */
+    kept_do(ctx, "GET", "/v1/posts", "9", NULL, NULL, 1, &pr, &again);
+    assert_int_equal(pr.calls, 2);
+    assert_int_equal(again.kept, 0);
+    assert_int_equal(again.n_headers, full.n_headers);
+    api_response_clear(&again);
+    pr.have = k200;
+    kept_do(ctx, "GET", "/v1/posts", "9", NULL, NULL, 1, &pr, &again);
+    assert_int_equal(pr.calls, 3);
+    assert_kept(&again, 200, k200, 0);
+    api_response_clear(&again);
+
+    /* 304, HEAD and gzip are other objects: other keys, each kept on its own. */
+    char etag[64];
+    snprintf(etag, sizeof(etag), "%s", t_header(&full, "ETag"));
+    uint64_t keys[4] = {k200};
+    struct {
+        const char *method, *inm, *ae;
+        int status, head_only;
+    } cases[] = {
+        {"GET", etag, NULL, 304, 0},
+        {"HEAD", NULL, NULL, 200, 1},
+        {"GET", NULL, "gzip", 200, 0},
+    };
+    for (size_t i = 0; i < 3; i++) {
+        pr.have = 0;
+        kept_do(ctx, cases[i].method, "/v1/posts", "9", cases[i].inm, cases[i].ae, 1, &pr, &again);
+        assert_int_equal(again.status, cases[i].status);
+        assert_int_equal(again.kept, 0);
+        assert_true(again.reuse_key != 0 && pr.asked == again.reuse_key);
+        for (size_t j = 0; j <= i; j++)
+            assert_true(again.reuse_key != keys[j]);
+        keys[i + 1] = again.reuse_key;
+        if (cases[i].ae)
+            assert_string_equal(t_header(&again, "Content-Encoding"), "gzip");
+        api_response_clear(&again);
+        pr.have = keys[i + 1];
+        kept_do(ctx, cases[i].method, "/v1/posts", "9", cases[i].inm, cases[i].ae, 1, &pr, &again);
+        assert_kept(&again, cases[i].status, keys[i + 1], cases[i].head_only);
+        api_response_clear(&again);
+    }
+
+    /* Without shared bodies a 200 has no key (nothing asked); a 304 still has. */
+    int calls = pr.calls;
+    pr.have = k200;
+    kept_do(ctx, "GET", "/v1/posts", "9", NULL, NULL, 0, &pr, &again);
+    assert_int_equal(pr.calls, calls);
+    assert_int_equal(again.kept, 0);
+    assert_true(again.reuse_key == 0);
+    assert_non_null(again.body);
+    api_response_clear(&again);
+    pr.have = keys[1];
+    kept_do(ctx, "GET", "/v1/posts", "9", etag, NULL, 0, &pr, &again);
+    assert_kept(&again, 304, keys[1], 0);
+    api_response_clear(&again);
+
+    /* Responses not from the cache are never asked about. */
+    calls = pr.calls;
+    pr.have = 0;
+    kept_do(ctx, "GET", "/v1/posts", "-1", NULL, NULL, 1, &pr, &again); /* 400 */
+    assert_int_equal(again.status, 400);
+    api_response_clear(&again);
+    kept_do(ctx, "OPTIONS", "/v1/posts", NULL, NULL, NULL, 1, &pr, &again);
+    assert_int_equal(again.status, 204);
+    api_response_clear(&again);
+    kept_do(ctx, "GET", "/healthz", NULL, NULL, NULL, 1, &pr, &again);
+    api_response_clear(&again);
+    kept_do(ctx, "GET", "/v1/posts/no-such-post", NULL, NULL, NULL, 1, &pr, &again);
+    assert_int_equal(again.status, 404);
+    api_response_clear(&again);
+    assert_int_equal(pr.calls, calls);
+    api_response_clear(&full);
+    api_ctx_free(ctx);
+
+    /* A configured origin is echoed per request: no key, nothing asked. */
+    struct api_config cfg = {.db_path = f->db,
+                             .cors_origin = "https://a.example",
+                             .cache_bytes = API_CACHE_BYTES_DEFAULT};
+    assert_int_equal(api_ctx_new(&ctx, &cfg), 0);
+    for (int i = 0; i < 2; i++) {
+        kept_do(ctx, "GET", "/v1/posts", "9", NULL, NULL, 1, &pr, &again);
+        assert_int_equal(again.status, 200);
+        assert_true(again.reuse_key == 0);
+        api_response_clear(&again);
+    }
+    assert_int_equal(pr.calls, calls);
+    api_ctx_free(ctx);
+}
+
 struct worker {
     struct api_ctx *ctx;
     int idx, ok;
@@ -735,7 +890,7 @@ int main(void)
         cmocka_unit_test(test_bound),         cmocka_unit_test(test_normalized_keys),
         cmocka_unit_test(test_disabled),      cmocka_unit_test(test_future_due),
         cmocka_unit_test(test_shared_body),   cmocka_unit_test(test_threads),
-        cmocka_unit_test(test_epochs),
+        cmocka_unit_test(test_epochs),        cmocka_unit_test(test_kept),
     };
     return cmocka_run_group_tests(tests, fx_setup_db, fx_teardown);
 }
