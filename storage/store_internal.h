@@ -103,6 +103,7 @@ struct store {
     char *path;
     char *side;
     int side_fd;
+    unsigned puts; /* posts written to the side file, for store_new_written */
 };
 
 /* A term table and its link table to posts, for each enum store_term_kind. */
@@ -155,6 +156,9 @@ int store_exec_sql(struct store *st, const char *sql, const char *what);
  * releases the lock (no-op for other stores; after store_disconnect). */
 int store_new_open(struct store *st, const char *path);
 int store_new_publish(struct store *st);
+/* Called after each post written: starts the writeback of the side file every
+ * few thousand posts (no-op for other stores). */
+void store_new_written(struct store *st);
 void store_new_discard(struct store *st);
 
 /* Empties the term-id caches (keeps their memory). */

@@ -160,6 +160,18 @@ static int move_into_place(struct store *st)
     return 0;
 }
 
+/* The side file is written with no syncs, and the kernel starts writing
+ * dirty pages back only after 30 s or when a tenth of memory is dirty: the
+ * fsync at publish then waited for the whole file (1.7 GB at 100,000 posts)
+ * after the build instead of during it. */
+#define WRITEBACK_EVERY 2048
+
+void store_new_written(struct store *st)
+{
+    if (st->side_fd >= 0 && ++st->puts % WRITEBACK_EVERY == 0)
+        sync_file_range(st->side_fd, 0, 0, SYNC_FILE_RANGE_WRITE); /* a hint: errors ignored */
+}
+
 int store_new_publish(struct store *st)
 {
     /* the file a reader finds is in WAL mode, like every other database */

@@ -509,6 +509,7 @@ int store_post_put(struct store *st, const struct post *p, const char *hash, int
         return rc;
     }
     st->changed = 1;
+    store_new_written(st);
     return 0;
 }
 
