@@ -103,7 +103,8 @@ struct store {
     char *path;
     char *side;
     int side_fd;
-    unsigned puts; /* posts written to the side file, for store_new_written */
+    unsigned puts;  /* posts written to the side file, for store_new_written */
+    char *deferred; /* the CREATE INDEX statements run at publish (sqlite3_free) */
 };
 
 /* A term table and its link table to posts, for each enum store_term_kind. */

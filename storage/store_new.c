@@ -92,6 +92,39 @@ static int lock_side(const char *side, int *fd_out)
     }
 }
 
+/* The secondary indexes (not the UNIQUE ones, which the writes check) are
+ * dropped while the side file fills and created again at publish: CREATE
+ * INDEX sorts the rows once, where keeping an index in step inserts each key
+ * at a random place, and the pages of nine indexes did not stay in the
+ * writer's page cache (re-read from the file). Nothing the writer asks needs
+ * them: it looks posts and terms up by rowid or by UNIQUE keys. */
+static int defer_indexes(struct store *st)
+{
+    sqlite3_stmt *s = NULL;
+    sqlite3_str *create = sqlite3_str_new(st->db), *drop = sqlite3_str_new(st->db);
+    int rc = sqlite3_prepare_v2(st->db,
+                                "SELECT name, sql FROM sqlite_schema WHERE type = 'index'"
+                                " AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE %'",
+                                -1, &s, NULL);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        sqlite3_str_appendf(drop, "DROP INDEX \"%w\";", (const char *)sqlite3_column_text(s, 0));
+        sqlite3_str_appendf(create, "%s;", (const char *)sqlite3_column_text(s, 1));
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(s);
+    char *drops = sqlite3_str_finish(drop);
+    st->deferred = sqlite3_str_finish(create);
+    if (rc != SQLITE_DONE) {
+        rc = store_rc(st, rc, "list indexes");
+    } else if (!drops || !st->deferred) {
+        rc = drops || st->deferred ? ST_NOMEM : 0; /* both NULL: no index at all */
+    } else {
+        rc = store_exec_sql(st, drops, "drop indexes");
+    }
+    sqlite3_free(drops);
+    return rc;
+}
+
 int store_new_open(struct store *st, const char *path)
 {
     if (exists(path))
@@ -116,7 +149,8 @@ int store_new_open(struct store *st, const char *path)
     }
     if ((rc = unlink_companions(st->side)) != 0)
         goto fail;
-    return store_connect(st, st->side, 1);
+    if ((rc = store_connect(st, st->side, 1)) == 0)
+        rc = defer_indexes(st);
 fail:
     return rc; /* store_close (store_new_discard) releases what was taken */
 }
@@ -174,8 +208,13 @@ void store_new_written(struct store *st)
 
 int store_new_publish(struct store *st)
 {
+    int rc = 0;
+    if (st->deferred && (rc = store_exec_sql(st, "BEGIN", "begin")) == 0 &&
+        (rc = store_exec_sql(st, st->deferred, "create indexes")) == 0)
+        rc = store_exec_sql(st, "COMMIT", "commit indexes");
     /* the file a reader finds is in WAL mode, like every other database */
-    int rc = store_exec_sql(st, "PRAGMA journal_mode=WAL", "journal_mode");
+    if (rc == 0)
+        rc = store_exec_sql(st, "PRAGMA journal_mode=WAL", "journal_mode");
     store_disconnect(st); /* checkpoints and removes the side file's WAL */
     if (rc == 0 && fsync(st->side_fd) != 0) {
         fprintf(stderr, "postd: store: cannot sync %s: %s\n", st->side, strerror(errno));
@@ -209,6 +248,8 @@ void store_new_discard(struct store *st)
     if (st->side_fd >= 0)
         close(st->side_fd);
     st->side_fd = -1;
+    sqlite3_free(st->deferred);
+    st->deferred = NULL;
     free(st->side);
     free(st->path);
     st->side = st->path = NULL;

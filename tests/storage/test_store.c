@@ -1940,9 +1940,10 @@ static void stale_wal(const char *name)
 {
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(db_path("other.db"), &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA page_size=16384; PRAGMA journal_mode=WAL;"
-                                      " PRAGMA wal_autocheckpoint=0; CREATE TABLE other(x);"
-                                      " INSERT INTO other VALUES (zeroblob(100000));",
+    assert_int_equal(sqlite3_exec(db,
+                                  "PRAGMA page_size=16384; PRAGMA journal_mode=WAL;"
+                                  " PRAGMA wal_autocheckpoint=0; CREATE TABLE other(x);"
+                                  " INSERT INTO other VALUES (zeroblob(100000));",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     char from[512], cmd[1200];
@@ -1950,6 +1951,32 @@ static void stale_wal(const char *name)
     snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", from, db_path(name));
     assert_int_equal(system(cmd), 0);
     sqlite3_close(db);
+}
+
+/* Schema entries (type, name, table, SQL) of a that b lacks or has
+ * differently, and the other way round. */
+static int64_t schema_diff(const char *a, const char *b)
+{
+    char attach[600];
+    snprintf(attach, sizeof(attach), "ATTACH '%s' AS b", db_path(b));
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    assert_int_equal(sqlite3_open(db_path(a), &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, attach, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(db,
+                           "SELECT count(*) FROM (SELECT * FROM (SELECT type, name, tbl_name, sql"
+                           " FROM main.sqlite_schema EXCEPT SELECT type, name, tbl_name, sql"
+                           " FROM b.sqlite_schema) UNION ALL SELECT * FROM (SELECT type, name,"
+                           " tbl_name, sql FROM b.sqlite_schema EXCEPT SELECT type, name,"
+                           " tbl_name, sql FROM main.sqlite_schema))",
+                           -1, &s, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return n;
 }
 
 static void test_new_database(void **state)
@@ -1986,6 +2013,13 @@ static void test_new_database(void **state)
                      0);
     assert_int_equal(raw_int("new.db", "SELECT value FROM meta WHERE key = 'generation'"), 1);
     check_consistent("new.db");
+    /* the indexes dropped while it filled are all back, as the schema has them */
+    store_close(open_rw("plain.db"));
+    assert_true(raw_int("new.db", "SELECT count(*) FROM sqlite_schema WHERE type = 'index'") > 10);
+    assert_int_equal(schema_diff("new.db", "plain.db"), 0);
+    assert_int_equal(raw_int("new.db", "SELECT count(*) FROM posts INDEXED BY posts_date"
+                                       " WHERE date_utc > 0"),
+                     20);
 
     /* from then on an ordinary read-write store, seen by readers at once */
     struct store *ro = NULL;
@@ -2040,9 +2074,8 @@ static void test_new_database_builders_take_turns(void **state)
     if (pid == 0) {
         struct store *st = NULL;
         int ok = store_open(&st, db_path("turns.db"), STORE_NEW) == 0 &&
-                 write(fds[1], "r", 1) == 1 && usleep(300 * 1000) == 0 &&
-                 store_begin(st) == 0 && store_post_put(st, &p, "h", NOW) == 0 &&
-                 store_commit(st, NOW) == 0;
+                 write(fds[1], "r", 1) == 1 && usleep(300 * 1000) == 0 && store_begin(st) == 0 &&
+                 store_post_put(st, &p, "h", NOW) == 0 && store_commit(st, NOW) == 0;
         store_close(st);
         _exit(ok ? 0 : 1);
     }
