@@ -105,6 +105,7 @@ struct store {
     int side_fd;
     unsigned puts;  /* posts written to the side file, for store_new_written */
     char *deferred; /* the CREATE INDEX statements run at publish (sqlite3_free) */
+    int64_t fts_hashsize; /* the schema's FTS5 hashsize, set again at publish */
 };
 
 /* A term table and its link table to posts, for each enum store_term_kind. */

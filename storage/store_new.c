@@ -125,6 +125,33 @@ static int defer_indexes(struct store *st)
     return rc;
 }
 
+/* FTS5 gathers terms in memory up to its 'hashsize' before it writes them
+ * as a segment: 64 MiB while the side file fills (fewer, larger segments to
+ * merge; 100,000 posts, alternating: 13.7/12.7/13.5 s -> 13.0/10.7/13.0 s;
+ * 256 MiB was slower), the schema's own value again at publish. */
+#define BULK_FTS_HASHSIZE 67108864
+
+static int fts_hashsize(struct store *st, long long v)
+{
+    char sql[96];
+    snprintf(sql, sizeof(sql), "INSERT INTO posts_fts (posts_fts, rank) VALUES ('hashsize', %lld)",
+             v);
+    return store_exec_sql(st, sql, "search index buffer");
+}
+
+static int bulk_fts_buffer(struct store *st)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(st->db, "SELECT v FROM posts_fts_config WHERE k = 'hashsize'", -1,
+                                &s, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW)
+        st->fts_hashsize = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    if (rc != SQLITE_ROW) /* none set (FTS5's default then): leave it */
+        return store_rc(st, rc, "search index buffer");
+    return st->fts_hashsize > 0 ? fts_hashsize(st, BULK_FTS_HASHSIZE) : 0;
+}
+
 int store_new_open(struct store *st, const char *path)
 {
     if (exists(path))
@@ -149,8 +176,8 @@ int store_new_open(struct store *st, const char *path)
     }
     if ((rc = unlink_companions(st->side)) != 0)
         goto fail;
-    if ((rc = store_connect(st, st->side, 1)) == 0)
-        rc = defer_indexes(st);
+    if ((rc = store_connect(st, st->side, 1)) == 0 && (rc = defer_indexes(st)) == 0)
+        rc = bulk_fts_buffer(st);
 fail:
     return rc; /* store_close (store_new_discard) releases what was taken */
 }
@@ -208,8 +235,8 @@ void store_new_written(struct store *st)
 
 int store_new_publish(struct store *st)
 {
-    int rc = 0;
-    if (st->deferred && (rc = store_exec_sql(st, "BEGIN", "begin")) == 0 &&
+    int rc = st->fts_hashsize > 0 ? fts_hashsize(st, st->fts_hashsize) : 0;
+    if (rc == 0 && st->deferred && (rc = store_exec_sql(st, "BEGIN", "begin")) == 0 &&
         (rc = store_exec_sql(st, st->deferred, "create indexes")) == 0)
         rc = store_exec_sql(st, "COMMIT", "commit indexes");
     /* the file a reader finds is in WAL mode, like every other database */

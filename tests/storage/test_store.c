@@ -2017,6 +2017,9 @@ static void test_new_database(void **state)
     store_close(open_rw("plain.db"));
     assert_true(raw_int("new.db", "SELECT count(*) FROM sqlite_schema WHERE type = 'index'") > 10);
     assert_int_equal(schema_diff("new.db", "plain.db"), 0);
+    /* and the search index's buffer is the schema's again, not the build's */
+    assert_int_equal(raw_int("new.db", "SELECT v FROM posts_fts_config WHERE k = 'hashsize'"),
+                     raw_int("plain.db", "SELECT v FROM posts_fts_config WHERE k = 'hashsize'"));
     assert_int_equal(raw_int("new.db", "SELECT count(*) FROM posts INDEXED BY posts_date"
                                        " WHERE date_utc > 0"),
                      20);
