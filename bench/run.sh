@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/run.sh: the postd benchmark behind `make bench`. In one run it
-#  1. generates BENCH_POSTS posts with postd-gen, times a parse-only pass
-#     (`postd check`) and a fresh `postd ingest` over the same files;
+#  1. generates BENCH_POSTS posts with postd-gen, times BENCH_RUNS rounds of a
+#     parse-only pass (`postd check`) and an ingest into a fresh database over the
+#     same files (medians; the ratio taken per round);
 #  2. serves them with postd and the very same response bytes as static files from
 #     a tuned nginx (own prefix and config on loopback, never the system service),
 #     and runs wrk against both, alternating, for each case (one post, tag list,
@@ -175,33 +176,49 @@ say "generating $POSTS posts"
 "$BUILD/postd-gen" --count "$POSTS" --out "$POSTS_DIR" >"$WORK/gen.log" 2>&1 ||
     die "postd-gen failed: $(tail -3 "$WORK/gen.log")"
 FILES=$(find "$POSTS_DIR" -type f | wc -l)
-# read every file once so that neither timed pass pays for a cold page cache
+# read every file once so that neither timed pass pays for a cold page cache, and
+# write the generated files out so that neither competes with their writeback
 find "$POSTS_DIR" -type f -exec cat {} + >/dev/null
+sync
 
-say "parse-only pass (postd check)"
-t0=$(now)
-rc=0
-timeout 900 "$BUILD/postd" check --config "$CONFIG" "$POSTS_DIR" >"$WORK/check.log" 2>&1 || rc=$?
-t1=$(now)
-[ "$rc" -le 1 ] || die "postd check failed ($rc): $(tail -3 "$WORK/check.log")"
-CHECK_S=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
-
-say "ingest into a fresh database"
-t0=$(now)
-rc=0
-timeout 900 "$BUILD/postd" ingest --config "$CONFIG" --db "$DB" "$POSTS_DIR" >"$WORK/ingest.log" 2>&1 || rc=$?
-t1=$(now)
-[ "$rc" -le 1 ] || die "postd ingest failed ($rc): $(tail -3 "$WORK/ingest.log")"
-INGEST_S=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+# timed PASS LOG CMD...: runs CMD under a 900 s timeout, prints its seconds; dies on
+# an exit status above 1 (1: some files rejected, still a complete pass)
+timed() {
+    local pass=$1 log=$2 t0 t1 rc=0
+    shift 2
+    t0=$(now)
+    timeout 900 "$@" >"$log" 2>&1 || rc=$?
+    t1=$(now)
+    [ "$rc" -le 1 ] || die "$pass failed ($rc): $(tail -3 "$log")"
+    awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
+}
+# RUNS rounds of a parse-only pass and an ingest into a fresh database, in turn (the
+# machine's speed drifts; the ratio is taken in each round, the medians reported)
+CHECK_RUNS=()
+INGEST_RUNS=()
+RATIO_RUNS=()
+for r in $(seq "$RUNS"); do
+    say "round $r: parse-only pass (postd check), then ingest into a fresh database"
+    c=$(timed "postd check" "$WORK/check.log" "$BUILD/postd" check --config "$CONFIG" "$POSTS_DIR")
+    rm -f "$DB" "$DB-wal" "$DB-shm"
+    i=$(timed "postd ingest" "$WORK/ingest.log" \
+        "$BUILD/postd" ingest --config "$CONFIG" --db "$DB" "$POSTS_DIR")
+    CHECK_RUNS+=("$c")
+    INGEST_RUNS+=("$i")
+    RATIO_RUNS+=("$(ratio "$i" "$c")")
+    say "round $r: check ${c}s, ingest ${i}s (${RATIO_RUNS[-1]}x)"
+done
+CHECK_S=$(median "${CHECK_RUNS[@]}")
+INGEST_S=$(median "${INGEST_RUNS[@]}")
 ADDED=$(grep -o 'added [0-9]*' "$WORK/ingest.log" | tail -1 | awk '{ print $2 }')
 [ -n "$ADDED" ] || die "cannot read the number of added posts from: $(tail -1 "$WORK/ingest.log")"
 INGEST_RATE=$(awk -v n="$ADDED" -v s="$INGEST_S" 'BEGIN { printf "%.0f", n / s }')
 CHECK_RATE=$(awk -v n="$ADDED" -v s="$CHECK_S" 'BEGIN { printf "%.0f", n / s }')
-INGEST_VS_CHECK=$(ratio "$INGEST_S" "$CHECK_S")
+INGEST_VS_CHECK=$(median "${RATIO_RUNS[@]}")
 INGEST_LINE=$(grep 'added' "$WORK/ingest.log" | tail -1)
 CHECK_LINE=$(grep 'added' "$WORK/check.log" | tail -1 || true)
 DB_BYTES=$(stat -c %s "$DB")
-say "check ${CHECK_S}s, ingest ${INGEST_S}s: $INGEST_RATE posts/s, ${INGEST_VS_CHECK}x check"
+say "medians: check ${CHECK_S}s, ingest ${INGEST_S}s: $INGEST_RATE posts/s, ${INGEST_VS_CHECK}x check"
 
 # ---- 2a. postd --------------------------------------------------------------------
 PP=$(pick_port 18400) || die "no free port for postd"
@@ -568,11 +585,15 @@ RES=$OUT/results.md
     echo
     echo "| pass | seconds | posts/s | target | result |"
     echo "|---|---|---|---|---|"
-    echo "| \`postd check\` (parse only) | $CHECK_S | $CHECK_RATE | | |"
-    echo "| \`postd ingest\` (fresh db) | $INGEST_S | $INGEST_RATE | ≥ 20000 posts/s | $INGEST_V |"
-    echo "| ingest / check | **${INGEST_VS_CHECK}×** | | ≤ 2× | $INGEST_R_V |"
+    echo "Medians of $RUNS rounds, each a \`postd check\` then a \`postd ingest\` into a fresh database (the ratio is taken per round)."
     echo
-    echo "postd's own lines: ingest \`$INGEST_LINE\`; check \`${CHECK_LINE:-?}\`"
+    echo "| pass | seconds | posts/s | target | result | every round |"
+    echo "|---|---|---|---|---|---|"
+    echo "| \`postd check\` (parse only) | $CHECK_S | $CHECK_RATE | | | ${CHECK_RUNS[*]} s |"
+    echo "| \`postd ingest\` (fresh db) | $INGEST_S | $INGEST_RATE | ≥ 20000 posts/s | $INGEST_V | ${INGEST_RUNS[*]} s |"
+    echo "| ingest / check | **${INGEST_VS_CHECK}×** | | ≤ 2× | $INGEST_R_V | ${RATIO_RUNS[*]} |"
+    echo
+    echo "postd's own lines (last round): ingest \`$INGEST_LINE\`; check \`${CHECK_LINE:-?}\`"
     echo
     echo "## HTTP: postd vs nginx serving the same bytes (medians of $RUNS)"
     echo
