@@ -583,8 +583,6 @@ RES=$OUT/results.md
     echo
     echo "## Ingest ($ADDED posts, $FILES files, database $((DB_BYTES / 1048576)) MiB)"
     echo
-    echo "| pass | seconds | posts/s | target | result |"
-    echo "|---|---|---|---|---|"
     echo "Medians of $RUNS rounds, each a \`postd check\` then a \`postd ingest\` into a fresh database (the ratio is taken per round)."
     echo
     echo "| pass | seconds | posts/s | target | result | every round |"
