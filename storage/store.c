@@ -582,6 +582,17 @@ int store_data_changed(struct store *st)
 
 /* ---- text helpers ---------------------------------------------------------- */
 
+char *store_concat(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    char *s = malloc(na + nb + 1);
+    if (s) {
+        memcpy(s, a, na);
+        memcpy(s + na, b, nb + 1);
+    }
+    return s;
+}
+
 char *store_rname(const char *host)
 {
     size_t n = strlen(host);

@@ -135,6 +135,8 @@ int store_exec_stmt(struct store *st, sqlite3_stmt *s, const char *what);
 /* Reversed labels of a normalized host: "cooking.nytimes.com" → "com.nytimes.cooking".
  * Returns a new heap string or NULL. */
 char *store_rname(const char *host);
+/* a followed by b, as a new heap string; NULL on OOM. */
+char *store_concat(const char *a, const char *b);
 /* Copies s with ASCII letters lowercased (NOCASE folding). NULL on OOM. */
 char *store_fold(const char *s);
 

@@ -19,21 +19,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char *suffixed(const char *path, const char *suffix)
-{
-    size_t n = strlen(path), m = strlen(suffix);
-    char *s = malloc(n + m + 1);
-    if (s) {
-        memcpy(s, path, n);
-        memcpy(s + n, suffix, m + 1);
-    }
-    return s;
-}
-
 /* Removes path + suffix; 0 when it is gone (or never was). */
 static int unlink_suffixed(const char *path, const char *suffix)
 {
-    char *p = suffixed(path, suffix);
+    char *p = store_concat(path, suffix);
     if (!p)
         return ST_NOMEM;
     int rc = unlink(p) == 0 || errno == ENOENT ? 0 : ST_IO;
@@ -157,7 +146,7 @@ int store_new_open(struct store *st, const char *path)
     if (exists(path))
         return ST_EXISTS;
     int rc = ST_NOMEM;
-    if (!(st->path = strdup(path)) || !(st->side = suffixed(path, "-new")))
+    if (!(st->path = strdup(path)) || !(st->side = store_concat(path, "-new")))
         goto fail;
     rc = lock_side(st->side, &st->side_fd);
     if (rc) {

@@ -147,17 +147,6 @@ static void qb_marks(struct qb *q, size_t n)
         qb_sql(q, i ? ", ?" : "?");
 }
 
-static char *concat(const char *a, const char *b)
-{
-    size_t na = strlen(a), nb = strlen(b);
-    char *s = malloc(na + nb + 1);
-    if (s) {
-        memcpy(s, a, na);
-        memcpy(s + na, b, nb + 1);
-    }
-    return s;
-}
-
 /* A status for an SQLite failure of a query that may carry a search
  * expression: with q, SQLITE_ERROR can only come from the expression (our SQL
  * is fixed and valid), so it is the client's error and not logged. */
@@ -254,8 +243,8 @@ static void bind_domain(struct qb *q, const char *v)
         q->err = ST_NOMEM;
         return;
     }
-    char *lo = concat(r, ".");
-    char *hi = concat(r, "/");
+    char *lo = store_concat(r, ".");
+    char *hi = store_concat(r, "/");
     qb_text_owned(q, r);
     qb_text_owned(q, lo);
     qb_text_owned(q, hi);
@@ -832,7 +821,7 @@ int store_list_plan(struct store *st, const struct store_list_req *req, char **o
         return rc;
     }
     page_sql(&q, req, total);
-    char *sql = q.err ? NULL : concat("EXPLAIN QUERY PLAN ", q.sql);
+    char *sql = q.err ? NULL : store_concat("EXPLAIN QUERY PLAN ", q.sql);
     if (!sql) {
         qb_clear(&q);
         return ST_NOMEM;

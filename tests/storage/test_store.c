@@ -1836,6 +1836,21 @@ static void shaped(struct post *p, const char *id, int shape, const char *word)
     }
 }
 
+/* Begins a transaction and puts 20 posts of every shape (ids MONTH-DD-<tag>N,
+ * N = 0..19, dated in that order) containing word. */
+static void put_shaped(struct store *st, const char *month, const char *tag, const char *word)
+{
+    struct post p;
+    char id[64];
+    assert_int_equal(store_begin(st), 0);
+    for (int i = 0; i < 20; i++) {
+        snprintf(id, sizeof(id), "%s-%02d-%s%d", month, i + 1, tag, i);
+        shaped(&p, id, i, word);
+        assert_int_equal(store_post_put(st, &p, "h", NOW), 0);
+        post_clear(&p);
+    }
+}
+
 static int push_id(const char *id, void *arg)
 {
     struct store_ids *ids = arg;
@@ -1853,13 +1868,7 @@ static void test_search_index_in_step(void **state)
     char id[32];
     struct store_list_req r = req_default();
 
-    assert_int_equal(store_begin(st), 0);
-    for (int i = 0; i < 20; i++) {
-        snprintf(id, sizeof(id), "2023-02-%02d-p%d", i + 1, i);
-        shaped(&p, id, i, "alpha");
-        assert_int_equal(store_post_put(st, &p, "h", NOW), 0);
-        post_clear(&p);
-    }
+    put_shaped(st, "2023-02", "p", "alpha");
     assert_int_equal(store_commit(st, NOW), 0);
     check_consistent("step.db");
     int64_t rid7 = raw_int("step.db", "SELECT rid FROM posts WHERE id = '2023-02-08-p7'");
@@ -1991,14 +2000,7 @@ static void test_new_database(void **state)
     assert_int_equal(store_open(&st, db_path("new.db"), STORE_NEW), 0);
     assert_false(exists("new.db-new-wal"));
     struct post p;
-    char id[64];
-    assert_int_equal(store_begin(st), 0);
-    for (int i = 0; i < 20; i++) {
-        snprintf(id, sizeof(id), "2023-04-%02d-n%d", i + 1, i);
-        shaped(&p, id, i, "echo");
-        assert_int_equal(store_post_put(st, &p, "h", NOW), 0);
-        post_clear(&p);
-    }
+    put_shaped(st, "2023-04", "n", "echo");
     /* nothing at the path until the commit */
     assert_false(exists("new.db"));
     assert_true(exists("new.db-new"));
