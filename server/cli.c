@@ -384,17 +384,8 @@ static int cmd_health(const struct args *a, const struct config *cfg)
 
 static int cmd_serve(const struct config *cfg)
 {
-    struct api_config ac = {
-        .db_path = cfg->db,
-        .cors_origin = cfg->cors_origin,
-        .cache_control = cfg->cache_control,
-        .max_limit = cfg->max_limit,
-        .default_limit = cfg->default_limit,
-        .show_future = cfg->future,
-        .permalink = cfg->permalink,
-        .cache_bytes = (size_t)cfg->cache_size,
-        .change_check_us = (unsigned)cfg->change_check_us,
-    };
+    struct api_config ac;
+    config_api(cfg, &ac);
     struct api_ctx *api = NULL;
     struct http_server *srv = NULL;
     sigset_t set;

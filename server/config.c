@@ -779,3 +779,18 @@ void config_print(const struct config *c, FILE *f)
         fprintf(f, "%s: %s  # %s\n", keys[k].name, value, c->source[k] ? c->source[k] : "?");
     }
 }
+
+void config_api(const struct config *c, struct api_config *out)
+{
+    *out = (struct api_config){
+        .db_path = c->db,
+        .cors_origin = c->cors_origin,
+        .cache_control = c->cache_control,
+        .max_limit = c->max_limit,
+        .default_limit = c->default_limit,
+        .show_future = c->future,
+        .permalink = c->permalink,
+        .cache_bytes = (size_t)c->cache_size,
+        .change_check_us = (unsigned)c->change_check_us,
+    };
+}

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include "api.h"
+
 /* Which commands a key applies to (flags are only accepted there). */
 enum config_cmd {
     CONFIG_CMD_INGEST = 1 << 0,
@@ -124,5 +126,8 @@ void config_value_format(const struct config *c, int key, char *buf, size_t len)
 
 /* Writes every key as "key: value  # source" lines to f. */
 void config_print(const struct config *c, FILE *f);
+
+/* The API's settings from c (borrowed strings: valid while c is). */
+void config_api(const struct config *c, struct api_config *out);
 
 #endif

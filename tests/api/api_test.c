@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "ingest.h"
+
 struct fx_post fx_posts[FX_N];
 
 #define FX_BASE 1685577600 /* 2023-06-01T00:00:00Z */
@@ -195,6 +197,31 @@ void fx_rmdir(const char *dir)
 {
     if (dir)
         nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+const char *fx_samples_arg(int argc, char **argv)
+{
+    struct stat sb;
+    if (argc < 2 || stat(argv[1], &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        fprintf(stderr, "samples folder missing: skipped\n");
+        return NULL;
+    }
+    return argv[1];
+}
+
+long fx_ingest(const char *db, const char *dir)
+{
+    struct store *st = NULL;
+    assert_int_equal(store_open(&st, db, STORE_READWRITE), 0);
+    const char *dirs[] = {dir};
+    FILE *err = tmpfile();
+    struct ingest_opts o = {.dirs = dirs, .n_dirs = 1, .jobs = 2, .err = err};
+    struct ingest_stats s;
+    int rc = ingest_run(st, &o, &s);
+    assert_true(rc == 0 || rc == 1);
+    fclose(err);
+    store_close(st);
+    return s.added + s.updated + s.unchanged;
 }
 
 struct api_ctx *t_ctx(const char *db, int show_future)

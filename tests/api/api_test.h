@@ -43,6 +43,12 @@ char *fx_build(const char *dir, int64_t now, int64_t ingest_time);
 /* A fresh temporary directory (mkdtemp), malloc'd; removed by fx_rmdir. */
 char *fx_tmpdir(void);
 void fx_rmdir(const char *dir);
+/* The samples folder a test was given as argv[1], or NULL when it is missing
+ * (the test then exits 77: skipped). */
+const char *fx_samples_arg(int argc, char **argv);
+/* Ingests dir into a new database at db (cmocka asserts that it worked);
+ * returns the number of posts stored. */
+long fx_ingest(const char *db, const char *dir);
 
 /* The usual group fixture (cmocka group setup and teardown): the fixture
  * database built in a fresh temporary folder, committed at ingest_time =

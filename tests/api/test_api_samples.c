@@ -32,17 +32,7 @@ static int setup(void **state)
     struct samples_fx *f = calloc(1, sizeof(*f));
     f->dir = fx_tmpdir();
     snprintf(f->db, sizeof(f->db), "%s/samples.db", f->dir);
-    struct store *st = NULL;
-    assert_int_equal(store_open(&st, f->db, STORE_READWRITE), 0);
-    const char *dirs[] = {g_samples};
-    FILE *err = tmpfile();
-    struct ingest_opts o = {.dirs = dirs, .n_dirs = 1, .jobs = 2, .err = err};
-    struct ingest_stats s;
-    int rc = ingest_run(st, &o, &s);
-    assert_true(rc == 0 || rc == 1);
-    fclose(err);
-    store_close(st);
-    f->stored = s.added + s.updated + s.unchanged;
+    f->stored = fx_ingest(f->db, g_samples);
     assert_true(f->stored > 10);
     *state = f;
     return 0;
@@ -211,12 +201,8 @@ static void test_terms(void **state)
 
 int main(int argc, char **argv)
 {
-    struct stat sb;
-    if (argc < 2 || stat(argv[1], &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-        fprintf(stderr, "samples folder missing: skipped\n");
+    if (!(g_samples = fx_samples_arg(argc, argv)))
         return 77;
-    }
-    g_samples = argv[1];
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_post),
         cmocka_unit_test(test_terms),

@@ -27,15 +27,14 @@
 #include <cmocka.h>
 
 #include "api.h"
+#include "api_test.h"
 #include "config.h"
 #include "http.h"
-#include "ingest.h"
-#include "store.h"
 
 static const char *g_samples;
 
-struct fx {
-    char dir[64];
+struct reuse_fx {
+    char *dir;
     char db[128];
     struct config cfg;
     struct api_ctx *api;
@@ -43,33 +42,13 @@ struct fx {
     int port;
 };
 
-static void rm_tree(const char *dir)
-{
-    char cmd[256];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", dir);
-}
-
 static int setup(void **state)
 {
-    struct fx *f = calloc(1, sizeof(*f));
+    struct reuse_fx *f = calloc(1, sizeof(*f));
     assert_non_null(f);
-    snprintf(f->dir, sizeof(f->dir), "/tmp/postd-reuse-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
+    f->dir = fx_tmpdir();
     snprintf(f->db, sizeof(f->db), "%s/posts.db", f->dir);
-
-    struct store *st = NULL;
-    assert_int_equal(store_open(&st, f->db, STORE_READWRITE), 0);
-    const char *dirs[] = {g_samples};
-    FILE *err = tmpfile();
-    struct ingest_opts o = {.dirs = dirs, .n_dirs = 1, .jobs = 2, .err = err};
-    struct ingest_stats s;
-    int rc = ingest_run(st, &o, &s);
-    assert_true(rc == 0 || rc == 1);
-    fclose(err);
-    store_close(st);
-    assert_true(s.added > 10);
+    assert_true(fx_ingest(f->db, g_samples) > 10);
 
     struct config_error ce;
     assert_int_equal(config_init(&f->cfg), 0);
@@ -77,15 +56,8 @@ static int setup(void **state)
     assert_int_equal(config_set(&f->cfg, CONFIG_LISTEN, "127.0.0.1:0", "test", &ce), 0);
     assert_int_equal(config_set(&f->cfg, CONFIG_THREADS, "1", "test", &ce), 0);
     assert_int_equal(config_finish(&f->cfg, &ce), 0);
-    struct api_config ac = {
-        .db_path = f->cfg.db,
-        .cors_origin = f->cfg.cors_origin,
-        .cache_control = f->cfg.cache_control,
-        .max_limit = f->cfg.max_limit,
-        .default_limit = f->cfg.default_limit,
-        .cache_bytes = (size_t)f->cfg.cache_size,
-        .change_check_us = (unsigned)f->cfg.change_check_us,
-    };
+    struct api_config ac;
+    config_api(&f->cfg, &ac);
     assert_true(ac.cache_bytes > 0);
     assert_int_equal(api_ctx_new(&f->api, &ac), 0);
     assert_int_equal(http_server_start(&f->srv, &f->cfg, f->api, NULL), 0);
@@ -97,11 +69,12 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    struct fx *f = *state;
+    struct reuse_fx *f = *state;
     http_server_stop(f->srv, 2);
     api_ctx_free(f->api);
     config_clear(&f->cfg);
-    rm_tree(f->dir);
+    fx_rmdir(f->dir);
+    free(f->dir);
     free(f);
     return 0;
 }
@@ -265,7 +238,7 @@ struct variant {
 
 static void test_kept_responses(void **state)
 {
-    struct fx *f = *state;
+    struct reuse_fx *f = *state;
     int fd = conn_open(f->port);
 
     /* A post's id from the list. */
@@ -359,12 +332,8 @@ static void test_kept_responses(void **state)
 
 int main(int argc, char **argv)
 {
-    struct stat sb;
-    if (argc < 2 || stat(argv[1], &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-        fprintf(stderr, "usage: test_reuse SAMPLES_DIR (absent: skipped)\n");
+    if (!(g_samples = fx_samples_arg(argc, argv)))
         return 77;
-    }
-    g_samples = argv[1];
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kept_responses),
     };
