@@ -488,35 +488,34 @@ static char *dup_trimmed(const char *s, size_t n)
     return strndup(s, n);
 }
 
+/* A "## Question?" section of the markdown: the heading line (indent
+ * stripped) and its answer (blank lines around it trimmed). */
+struct section {
+    const char *h, *a;
+    size_t h_len, a_len;
+};
+
 struct walk {
     struct post *p;
-    size_t cap_questions;
+    struct section *sec;
+    size_t n_sec, cap_sec;
     int rc;
 };
 
-static void add_question(struct walk *w, const struct line *heading, const char *ans, size_t n)
+static void add_section(struct walk *w, const struct line *heading, const char *ans, size_t n)
 {
     if (w->rc)
         return;
-    if (w->p->n_questions == w->cap_questions) {
-        size_t cap = w->cap_questions ? w->cap_questions * 2 : 4;
-        struct post_question *q = realloc(w->p->questions, cap * sizeof(*q));
-        if (!q) {
+    if (w->n_sec == w->cap_sec) {
+        size_t cap = w->cap_sec ? w->cap_sec * 2 : 8;
+        struct section *v = realloc(w->sec, cap * sizeof(*v));
+        if (!v) {
             w->rc = ST_NOMEM;
             return;
         }
-        w->p->questions = q;
-        w->cap_questions = cap;
+        w->sec = v;
+        w->cap_sec = cap;
     }
-    struct post_question *q = &w->p->questions[w->p->n_questions];
-    memset(q, 0, sizeof(*q));
-    w->p->n_questions++;
-
-    /* the heading's inline markdown, rendered and flattened */
-    size_t ind = indent_of(heading);
-    char *h = body_render_html(heading->s + ind, heading->len - ind);
-    q->question = h ? body_html_to_text(h, strlen(h)) : NULL;
-    free(h);
     /* the answer without its leading and trailing blank lines */
     while (n > 0 && (ans[0] == '\n' || ans[0] == '\r' || ans[0] == ' ' || ans[0] == '\t')) {
         const char *nl = memchr(ans, '\n', n);
@@ -527,11 +526,8 @@ static void add_question(struct walk *w, const struct line *heading, const char 
     }
     while (n > 0 && isspace((unsigned char)ans[n - 1]))
         n--;
-    q->answer_html = body_render_html(ans, n);
-    q->answer_text =
-        q->answer_html ? body_html_to_text(q->answer_html, strlen(q->answer_html)) : NULL;
-    if (!q->question || !q->answer_html || !q->answer_text)
-        w->rc = ST_NOMEM;
+    size_t ind = indent_of(heading);
+    w->sec[w->n_sec++] = (struct section){heading->s + ind, ans, heading->len - ind, n};
 }
 
 /* Fills summary_html/summary_text from the <details> block starting at
@@ -584,7 +580,7 @@ static void split_sections(struct walk *w, const char *md, size_t len)
         int details = !level && is_details_open(&ln);
         if ((level >= 1 && level <= 2) || details) {
             if (in_question)
-                add_question(w, &heading, md + answer_start, here - answer_start);
+                add_section(w, &heading, md + answer_start, here - answer_start);
             in_question = 0;
         }
         if (level == 2) {
@@ -599,7 +595,7 @@ static void split_sections(struct walk *w, const char *md, size_t len)
         }
     }
     if (in_question)
-        add_question(w, &heading, md + answer_start, len - answer_start);
+        add_section(w, &heading, md + answer_start, len - answer_start);
 }
 
 /* ---- excerpt ---- */
@@ -689,32 +685,213 @@ static void clear_body(struct post *p)
     p->reading_minutes = 0;
 }
 
-int body_parse(const char *md, size_t len, struct post *p)
+/* ---- rendering ---- */
+
+/* md_html builds its escape tables on every call, which costs more than
+ * rendering a short answer, and a post has 2 + 2 x questions pieces to
+ * render: the excerpt, each heading and answer, and the whole body. So they
+ * are rendered in one call, as one document with a separator line after
+ * each: an HTML comment, which md4c passes through as it is. A piece then
+ * gets the HTML a call of its own gives it as long as nothing in it reaches
+ * past the blank lines around a separator. These can, and a post that has
+ * one of them anywhere (none of the 453 real posts in their bodies) gets
+ * one call per piece instead:
+ * - fenced code and the HTML blocks that end only at their closing tag or
+ *   marker (<pre, <script, <style, <textarea, <!-- and other <!, <?), which
+ *   would swallow the separator ("```", "~~~", "<!", "<?", "<pre", ...);
+ * - a link reference definition ("]:"), which would resolve links in the
+ *   other pieces;
+ * - a BOM at the start of a later piece, which md4c skips only at the start
+ *   of a document.
+ * With no "<!" in the markdown, the separator is the only "<!" md4c writes
+ * (it escapes every "<" it makes from text), so the HTML splits back into
+ * the pieces exactly; a count that does not add up falls back too. */
+#define SEPARATOR "<!--postd:piece-->"
+
+struct piece {
+    const char *md;
+    size_t len;
+    char *html; /* owned until handed to the post */
+};
+
+/* The bytes that may start something reaching past a separator. */
+static const unsigned char reach_start[256] = {['<'] = 1, ['`'] = 1, ['~'] = 1, [']'] = 1};
+
+static int reaches_out(const char *s, size_t n)
+{
+    static const char *const type1[] = {"pre", "script", "style", "textarea"};
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (!reach_start[(unsigned char)s[i]])
+            continue;
+        const char *c = s + i;
+        size_t left = n - i - 1;
+        switch (*c) {
+        case '<':
+            if (c[1] == '!' || c[1] == '?')
+                return 1;
+            for (size_t k = 0; k < sizeof type1 / sizeof type1[0]; k++) {
+                size_t tl = strlen(type1[k]);
+                if ((c[1] | 0x20) == type1[k][0] && left >= tl &&
+                    strncasecmp(c + 1, type1[k], tl) == 0)
+                    return 1;
+            }
+            break;
+        case ']':
+            if (c[1] == ':')
+                return 1;
+            break;
+        default: /* ` or ~ */
+            if (left >= 2 && c[1] == *c && c[2] == *c)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* The pieces after the first two are parts of the body ([1]), and the
+ * excerpt ([0]) is a start of it plus reference definitions, so the body
+ * alone is searched. A BOM is skipped only at the start of the document. */
+static int joinable(const struct piece *v, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        if (v[i].len >= 3 && memcmp(v[i].md, "\xEF\xBB\xBF", 3) == 0)
+            return 0;
+    return !reaches_out(v[1].md, v[1].len);
+}
+
+/* One call for all pieces. Returns 0, 1 when the HTML does not split into n
+ * pieces (nothing set), or ST_NOMEM. */
+static int render_joined(struct piece *v, size_t n)
+{
+    static const char sep[] = "\n\n" SEPARATOR "\n\n";
+    static const char cut[] = SEPARATOR "\n";
+    struct sbuf doc = {0};
+    for (size_t i = 0; i < n; i++) {
+        sb_add(&doc, v[i].md, v[i].len);
+        sb_add(&doc, sep, sizeof sep - 1);
+    }
+    if (doc.oom) {
+        free(doc.p);
+        return ST_NOMEM;
+    }
+    char *html = body_render_html(doc.p, doc.n);
+    free(doc.p);
+    if (!html)
+        return ST_NOMEM;
+    int rc = 0;
+    const char *at = html;
+    size_t i = 0;
+    for (; i < n; i++) {
+        const char *end = strstr(at, cut);
+        if (!end) {
+            rc = 1;
+            break;
+        }
+        v[i].html = strndup(at, (size_t)(end - at));
+        if (!v[i].html) {
+            rc = ST_NOMEM;
+            break;
+        }
+        at = end + sizeof cut - 1;
+    }
+    if (rc == 0 && *at)
+        rc = 1;
+    if (rc)
+        for (size_t k = 0; k < i; k++) {
+            free(v[k].html);
+            v[k].html = NULL;
+        }
+    free(html);
+    return rc;
+}
+
+static int render_pieces(struct piece *v, size_t n, enum body_render mode)
+{
+    if (mode == BODY_RENDER_JOINED && joinable(v, n)) {
+        int rc = render_joined(v, n);
+        if (rc != 1)
+            return rc;
+    }
+    for (size_t i = 0; i < n; i++) {
+        v[i].html = body_render_html(v[i].md, v[i].len);
+        if (!v[i].html)
+            return ST_NOMEM;
+    }
+    return 0;
+}
+
+/* Moves the rendered pieces into the post: [0] excerpt, [1] body, then a
+ * heading and an answer per question. */
+static int take_pieces(struct post *p, struct piece *v, size_t n_questions)
+{
+    p->excerpt_html = v[0].html;
+    p->body_html = v[1].html;
+    v[0].html = v[1].html = NULL;
+    p->body_text = body_html_to_text(p->body_html, strlen(p->body_html));
+    if (!p->body_text)
+        return ST_NOMEM;
+    if (n_questions == 0)
+        return 0;
+    p->questions = calloc(n_questions, sizeof(*p->questions));
+    if (!p->questions)
+        return ST_NOMEM;
+    p->n_questions = n_questions;
+    for (size_t i = 0; i < n_questions; i++) {
+        struct post_question *q = &p->questions[i];
+        char *h = v[2 + 2 * i].html;
+        q->question = body_html_to_text(h, strlen(h));
+        q->answer_html = v[3 + 2 * i].html;
+        v[3 + 2 * i].html = NULL;
+        q->answer_text = body_html_to_text(q->answer_html, strlen(q->answer_html));
+        if (!q->question || !q->answer_text)
+            return ST_NOMEM;
+    }
+    return 0;
+}
+
+int body_parse_with(const char *md, size_t len, struct post *p, enum body_render mode)
 {
     struct walk w = {.p = p};
+    struct piece *v = NULL;
+    size_t n = 0;
     char *ex = NULL;
     size_t ex_len = 0;
+    int rc = ST_NOMEM;
 
     clear_body(p);
     split_sections(&w, md, len);
     if (w.rc)
-        goto fail;
-    p->body_html = body_render_html(md, len);
-    if (!p->body_html)
-        goto fail;
-    p->body_text = body_html_to_text(p->body_html, strlen(p->body_html));
+        goto out;
     ex = excerpt_source(md, len, &ex_len);
-    if (!p->body_text || !ex)
-        goto fail;
-    p->excerpt_html = body_render_html(ex, ex_len);
-    if (!p->excerpt_html)
-        goto fail;
-    p->word_count = count_words(p->body_text);
-    p->reading_minutes = (p->word_count + WORDS_PER_MINUTE - 1) / WORDS_PER_MINUTE;
+    n = 2 + 2 * w.n_sec;
+    v = calloc(n, sizeof(*v));
+    if (!ex || !v)
+        goto out;
+    v[0] = (struct piece){ex, ex_len, NULL};
+    v[1] = (struct piece){md, len, NULL};
+    for (size_t i = 0; i < w.n_sec; i++) {
+        v[2 + 2 * i] = (struct piece){w.sec[i].h, w.sec[i].h_len, NULL};
+        v[3 + 2 * i] = (struct piece){w.sec[i].a, w.sec[i].a_len, NULL};
+    }
+    rc = render_pieces(v, n, mode);
+    if (rc == 0)
+        rc = take_pieces(p, v, w.n_sec);
+    if (rc == 0) {
+        p->word_count = count_words(p->body_text);
+        p->reading_minutes = (p->word_count + WORDS_PER_MINUTE - 1) / WORDS_PER_MINUTE;
+    }
+out:
+    for (size_t i = 0; i < n && v; i++)
+        free(v[i].html);
+    free(v);
     free(ex);
-    return 0;
-fail:
-    free(ex);
-    clear_body(p);
-    return ST_NOMEM;
+    free(w.sec);
+    if (rc)
+        clear_body(p);
+    return rc;
+}
+
+int body_parse(const char *md, size_t len, struct post *p)
+{
+    return body_parse_with(md, len, p, BODY_RENDER_JOINED);
 }

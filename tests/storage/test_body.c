@@ -9,8 +9,15 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <dirent.h>
+#include <stdio.h>
 
 #include "body.h"
+#include "frontmatter.h"
+
+/* folders of posts whose bodies test_joined_real compares; from argv */
+static char **g_dirs;
+static int g_n_dirs;
 
 static struct post parse_md(const char *md)
 {
@@ -251,8 +258,190 @@ static void test_words(void **state)
     post_clear(&p);
 }
 
-int main(void)
+/* ---- one md4c call for all pieces (BODY_RENDER_JOINED) against one each ---- */
+
+static void expect_same_str(const char *what, const char *a, const char *b, const char *md)
 {
+    if ((a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0)) {
+        print_error("%s differs for markdown:\n---\n%s\n---\njoined: %s\neach:   %s\n", what, md,
+                    a ? a : "(null)", b ? b : "(null)");
+        fail();
+    }
+}
+
+/* Parses md both ways and asserts every body field is the same. Returns
+ * the number of questions. */
+static size_t same_both_ways(const char *md, size_t len)
+{
+    struct post a, b;
+    post_init(&a);
+    post_init(&b);
+    char *z = strndup(md, len); /* for messages */
+    assert_non_null(z);
+    assert_int_equal(body_parse_with(md, len, &a, BODY_RENDER_JOINED), 0);
+    assert_int_equal(body_parse_with(md, len, &b, BODY_RENDER_EACH), 0);
+    expect_same_str("body_html", a.body_html, b.body_html, z);
+    expect_same_str("body_text", a.body_text, b.body_text, z);
+    expect_same_str("excerpt_html", a.excerpt_html, b.excerpt_html, z);
+    expect_same_str("summary_html", a.summary_html, b.summary_html, z);
+    assert_int_equal(a.word_count, b.word_count);
+    assert_int_equal(a.n_questions, b.n_questions);
+    for (size_t i = 0; i < a.n_questions; i++) {
+        expect_same_str("question", a.questions[i].question, b.questions[i].question, z);
+        expect_same_str("answer_html", a.questions[i].answer_html, b.questions[i].answer_html, z);
+        expect_same_str("answer_text", a.questions[i].answer_text, b.questions[i].answer_text, z);
+    }
+    size_t n = a.n_questions;
+    free(z);
+    post_clear(&a);
+    post_clear(&b);
+    return n;
+}
+
+/* Blocks that end where a piece ends, or reach into the next one if the
+ * separator does not hold them off: the joined render must equal one call
+ * per piece for each, alone and in any order. */
+static const char *const blocks[] = {
+    "## What happened?",
+    "## Why *now* and `how`?",
+    "## A [linked](https://example.com) &amp; heading ##",
+    "## Heading with <span>html</span> and \\*escapes\\*",
+    "##",
+    "# A title",
+    "### A sub-heading",
+    "Plain paragraph with **bold**, _em_ and ~~strike~~.",
+    "A paragraph\nthat goes on\nover lines  \nwith a hard break.",
+    "- one\n- two\n- three",
+    "- loose\n\n- list",
+    "1. first\n2. second\n\n   continued inside",
+    "- item\n  ## heading inside a list item",
+    "> a quote\nlazily continued",
+    "> quote\n>\n> - with a list",
+    "| a | b |\n|---|---|\n| 1 | 2 |",
+    "    indented code\n    more",
+    "Setext title\n============",
+    "Setext sub\n---",
+    "***",
+    "<div>\nraw *block*\n</div>",
+    "<div class=\"x\">\n\ncontent after a blank line\n\n</div>",
+    "<custom-tag>\nline\n</custom-tag>",
+    "<details>\n<summary>Full summary</summary>\n<p>The summary.</p>\n</details>",
+    "<details><summary>Full summary</summary>\n\nMarkdown *inside*\n\n</details>",
+    "Visit www.example.com or <https://example.org> or mail@example.net.",
+    "Entities: &copy; &#169; &#x3C; &lt;b&gt; &nbsp;x",
+    "Inline `code <b>` and <b>bold html</b>.",
+    "Line one\r\nline two\r\n\r\n## CRLF question?\r\nCRLF answer\r\n",
+    "\tTabbed line\n\t- tabbed list",
+    "Trailing spaces   \n\n\n\n",
+    "[not a reference] and [link][nowhere]",
+    "![image](/a.png \"title\")",
+    "Text with a < sign and a > sign & an ampersand",
+    "- [ ] task\n- [x] done",
+    /* these make the post fall back to one call per piece */
+    "```\nfenced code\n## not a heading\n",
+    "~~~ruby\nputs 1\n~~~",
+    "<!-- a comment -->",
+    "<!-- an unclosed comment",
+    "<pre>\npre text\n\n## inside pre",
+    "<script>\nvar x = 1;\n\n</script>",
+    "[ref]: https://example.com/ref\n\nUses [ref].",
+    "Uses [ref] before its definition.",
+    "<?php echo 1; ?>",
+    "\xEF\xBB\xBF"
+    "A paragraph after a byte order mark",
+};
+#define N_FALLBACK 10 /* the blocks at the end of the list */
+
+static void test_joined_blocks_pairs(void **state)
+{
+    (void)state;
+    size_t n = sizeof blocks / sizeof blocks[0];
+    char md[4096];
+    for (size_t i = 0; i < n; i++) {
+        same_both_ways(blocks[i], strlen(blocks[i]));
+        for (size_t j = 0; j < n; j++) {
+            /* with and without a blank line between, and as a question's answer */
+            int len = snprintf(md, sizeof md, "%s\n%s\n", blocks[i], blocks[j]);
+            same_both_ways(md, (size_t)len);
+            len = snprintf(md, sizeof md, "%s\n\n%s", blocks[i], blocks[j]);
+            same_both_ways(md, (size_t)len);
+            len = snprintf(md, sizeof md,
+                           "## Q?\n%s\n## R?\n%s\n\n<details>\n<summary>S</summary>\n"
+                           "x\n</details>\n",
+                           blocks[i], blocks[j]);
+            same_both_ways(md, (size_t)len);
+        }
+    }
+}
+
+static void test_joined_random_bodies(void **state)
+{
+    (void)state;
+    size_t n = sizeof blocks / sizeof blocks[0];
+    unsigned long long x = 0x9E3779B97F4A7C15ull; /* fixed seed: the same bodies every run */
+    static const char *const glue[] = {"\n", "\n\n", "\n\n\n", "\r\n", " \n"};
+    size_t questions = 0;
+    for (int round = 0; round < 4000; round++) {
+        char md[16384];
+        size_t len = 0;
+        int parts = 2 + (int)(x % 9);
+        for (int k = 0; k < parts; k++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            /* mostly the blocks that join; the fallback ones one time in eight */
+            size_t pick =
+                x % 8 ? (x >> 8) % (n - N_FALLBACK) : n - N_FALLBACK + (x >> 8) % N_FALLBACK;
+            if ((x >> 20) % 3 == 0)
+                pick = (x >> 24) % 3; /* more headings: more questions */
+            const char *g = glue[(x >> 32) % 5];
+            len += (size_t)snprintf(md + len, sizeof md - len, "%s%s", blocks[pick], g);
+        }
+        questions += same_both_ways(md, len);
+    }
+    assert_true(questions > 2000); /* the bodies had questions to split */
+}
+
+/* Real bodies: every post of the folders given on the command line. */
+static void test_joined_real(void **state)
+{
+    (void)state;
+    int files = 0;
+    for (int d = 0; d < g_n_dirs; d++) {
+        DIR *dir = opendir(g_dirs[d]);
+        if (!dir)
+            continue;
+        struct dirent *de;
+        while ((de = readdir(dir))) {
+            size_t nl = strlen(de->d_name);
+            if (nl < 4 ||
+                (strcmp(de->d_name + nl - 3, ".md") && strcmp(de->d_name + nl - 9, ".markdown")))
+                continue;
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s", g_dirs[d], de->d_name);
+            FILE *f = fopen(path, "rb");
+            if (!f)
+                continue;
+            static char buf[1 << 20];
+            size_t len = fread(buf, 1, sizeof buf - 1, f);
+            fclose(f);
+            buf[len] = '\0';
+            struct fm_span span;
+            fm_split(buf, len, &span);
+            size_t off = span.has_front_matter ? span.body_off : 0;
+            same_both_ways(buf + off, len - off);
+            files++;
+        }
+        closedir(dir);
+    }
+    if (g_n_dirs > 0)
+        assert_true(files > 0);
+}
+
+int main(int argc, char **argv)
+{
+    g_dirs = argv + 1;
+    g_n_dirs = argc - 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_render_commonmark),
         cmocka_unit_test(test_render_keeps_raw_html),
@@ -265,6 +454,9 @@ int main(void)
         cmocka_unit_test(test_crlf),
         cmocka_unit_test(test_excerpt),
         cmocka_unit_test(test_words),
+        cmocka_unit_test(test_joined_blocks_pairs),
+        cmocka_unit_test(test_joined_random_bodies),
+        cmocka_unit_test(test_joined_real),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
