@@ -352,11 +352,22 @@ enum res_kind {
     RES_FAIL,      /* out of memory: stop the run */
 };
 
+/* A parsed post. Each parser parses into posts of its own pool and clears
+ * them itself when the writer is done with them. A post freed on another
+ * thread than the one that allocated it goes back to that thread's malloc
+ * arena under its lock: with the slots shared, the two parsers freed each
+ * other's posts and waited on each other's arenas (`postd check` of 20,000
+ * posts: 2.1 s CPU with 7% in futex calls; 1.6 s with the pools). */
+struct pooled {
+    struct post post;
+    int busy; /* parsed into and not yet consumed; under pipe.mu */
+};
+
 struct slot {
     int ready;
     enum res_kind kind;
     int status;
-    struct post post;
+    struct pooled *item; /* the post, for RES_POST */
     struct parse_error perr;
     char hash[33];
 };
@@ -377,9 +388,11 @@ struct pipe {
     pthread_cond_t space, ready;
     struct slot *slots;
     size_t window;
-    size_t next;     /* next file index a parser takes */
-    size_t consumed; /* files the writer has finished */
-    size_t wait_for; /* the file index the writer sleeps on, or NO_WAIT */
+    struct pooled *pools; /* window posts per parser, parser t's from t * window */
+    int n_parsers;        /* parsers started so far (each takes the next number) */
+    size_t next;          /* next file index a parser takes */
+    size_t consumed;      /* files the writer has finished */
+    size_t wait_for;      /* the file index the writer sleeps on, or NO_WAIT */
     int parsers_waiting;
     int stop;
 };
@@ -450,12 +463,14 @@ out:
     return rc;
 }
 
-static void parse_one(struct run *r, size_t i, struct slot *s, char **buf, size_t *cap)
+static void parse_one(struct run *r, size_t i, struct slot *s, struct pooled *item, char **buf,
+                      size_t *cap)
 {
     const struct file *f = &r->files[i];
-    /* the post the writer consumed from this slot is freed here, on a
-     * parser thread, and not on the writer, which is the slower side */
-    post_clear(&s->post);
+    /* the post the writer consumed last from this pool entry is freed here,
+     * on the parser that made it, and not on the writer, the slower side */
+    post_clear(&item->post);
+    s->item = item;
     memset(&s->perr, 0, sizeof s->perr);
     s->perr.byte_offset = -1;
     s->hash[0] = '\0';
@@ -490,7 +505,7 @@ static void parse_one(struct run *r, size_t i, struct slot *s, char **buf, size_
             return;
         }
     }
-    rc = post_parse(f->rel, *buf, len, &r->opts->parse, &s->post, &s->perr);
+    rc = post_parse(f->rel, *buf, len, &r->opts->parse, &item->post, &s->perr);
     if (rc == 0) {
         s->kind = RES_POST;
     } else if (rc == ST_SKIP) {
@@ -519,6 +534,9 @@ static void *parser_main(void *arg)
     size_t cap = 0;
     if (p->r->st)
         (void)setpriority(PRIO_PROCESS, (id_t)gettid(), PARSER_NICE);
+    pthread_mutex_lock(&p->mu);
+    struct pooled *pool = &p->pools[(size_t)p->n_parsers++ * p->window];
+    pthread_mutex_unlock(&p->mu);
     for (;;) {
         pthread_mutex_lock(&p->mu);
         while (!p->stop && p->next < p->r->n_files && p->next >= p->consumed + p->window) {
@@ -531,11 +549,16 @@ static void *parser_main(void *arg)
             break;
         }
         size_t i = p->next++;
+        /* at most window posts are out (parsed, not consumed): one is free */
+        struct pooled *item = pool;
+        while (item->busy)
+            item++;
+        item->busy = 1;
         pthread_mutex_unlock(&p->mu);
 
         /* the slot is ours until ready is set: the writer is behind index i */
         struct slot *s = &p->slots[i % p->window];
-        parse_one(p->r, i, s, &buf, &cap);
+        parse_one(p->r, i, s, item, &buf, &cap);
 
         pthread_mutex_lock(&p->mu);
         s->ready = 1;
@@ -603,7 +626,7 @@ static int consume(struct run *r, size_t i, struct slot *s, int64_t now)
             r->stats.added++;
         /* in strict mode everything will be rolled back: stop writing */
         if (!(r->opts->strict && r->stats.rejected))
-            rc = store_post_put(r->st, &s->post, s->hash, now);
+            rc = store_post_put(r->st, &s->item->post, s->hash, now);
         break;
     case RES_FAIL:
         rc = s->status < 0 ? s->status : ST_NOMEM;
@@ -626,11 +649,13 @@ static int run_pipeline(struct run *r, int64_t now)
     struct pipe p = {.r = r, .window = (size_t)jobs * 32, .wait_for = NO_WAIT};
     pthread_t *threads = calloc((size_t)jobs, sizeof *threads);
     p.slots = calloc(p.window, sizeof *p.slots);
+    p.pools = calloc((size_t)jobs * p.window, sizeof *p.pools);
     long started = 0;
     int rc = ST_NOMEM;
-    if (!threads || !p.slots) {
+    if (!threads || !p.slots || !p.pools) {
         free(threads);
         free(p.slots);
+        free(p.pools);
         return ST_NOMEM;
     }
     pthread_mutex_init(&p.mu, NULL);
@@ -668,6 +693,7 @@ static int run_pipeline(struct run *r, int64_t now)
 
         pthread_mutex_lock(&p.mu);
         s->ready = 0;
+        s->item->busy = 0;
         p.consumed = i + 1;
         if (p.parsers_waiting && p.next - p.consumed <= p.window / 2)
             pthread_cond_broadcast(&p.space);
@@ -682,13 +708,14 @@ out:
     pthread_mutex_unlock(&p.mu);
     for (long t = 0; t < started; t++)
         pthread_join(threads[t], NULL);
-    for (size_t k = 0; k < p.window; k++)
-        post_clear(&p.slots[k].post); /* the last results, and any left by an early stop */
+    for (size_t k = 0; k < (size_t)jobs * p.window; k++)
+        post_clear(&p.pools[k].post); /* the last results, and any left by an early stop */
     progress_clear(r);
     pthread_cond_destroy(&p.ready);
     pthread_cond_destroy(&p.space);
     pthread_mutex_destroy(&p.mu);
     free(p.slots);
+    free(p.pools);
     free(threads);
     return rc;
 }
