@@ -183,28 +183,38 @@ sync
 
 # timed PASS LOG CMD...: runs CMD under a 900 s timeout, prints its seconds; dies on
 # an exit status above 1 (1: some files rejected, still a complete pass)
+# and, after a space, the CPU seconds (user + system) CMD used: bash's `times` in
+# this subshell counts only the children it waited for, i.e. CMD
 timed() {
-    local pass=$1 log=$2 t0 t1 rc=0
+    local pass=$1 log=$2 t0 t1 rc=0 cpu
     shift 2
     t0=$(now)
     timeout 900 "$@" >"$log" 2>&1 || rc=$?
     t1=$(now)
     [ "$rc" -le 1 ] || die "$pass failed ($rc): $(tail -3 "$log")"
-    awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
+    times >"$log.times" # not in a pipe: a forked shell has no children yet
+    cpu=$(tail -1 "$log.times" | awk '{ for (i = 1; i <= 2; i++) { split($i, t, /[ms]/); s += t[1] * 60 + t[2] } printf "%.2f", s }')
+    awk -v a="$t0" -v b="$t1" -v c="$cpu" 'BEGIN { printf "%.3f %s", b - a, c }'
 }
 # RUNS rounds of a parse-only pass and an ingest into a fresh database, in turn (the
 # machine's speed drifts; the ratio is taken in each round, the medians reported)
 CHECK_RUNS=()
 INGEST_RUNS=()
 RATIO_RUNS=()
+CHECK_CPU=()
+INGEST_CPU=()
 for r in $(seq "$RUNS"); do
     say "round $r: parse-only pass (postd check), then ingest into a fresh database"
-    c=$(timed "postd check" "$WORK/check.log" "$BUILD/postd" check --config "$CONFIG" "$POSTS_DIR")
+    t=$(timed "postd check" "$WORK/check.log" "$BUILD/postd" check --config "$CONFIG" "$POSTS_DIR")
+    read -r c cc <<<"$t"
     rm -f "$DB" "$DB-wal" "$DB-shm"
-    i=$(timed "postd ingest" "$WORK/ingest.log" \
+    t=$(timed "postd ingest" "$WORK/ingest.log" \
         "$BUILD/postd" ingest --config "$CONFIG" --db "$DB" "$POSTS_DIR")
+    read -r i ic <<<"$t"
     CHECK_RUNS+=("$c")
     INGEST_RUNS+=("$i")
+    CHECK_CPU+=("$cc")
+    INGEST_CPU+=("$ic")
     RATIO_RUNS+=("$(ratio "$i" "$c")")
     say "round $r: check ${c}s, ingest ${i}s (${RATIO_RUNS[-1]}x)"
 done
@@ -218,7 +228,21 @@ INGEST_VS_CHECK=$(median "${RATIO_RUNS[@]}")
 INGEST_LINE=$(grep 'added' "$WORK/ingest.log" | tail -1)
 CHECK_LINE=$(grep 'added' "$WORK/check.log" | tail -1 || true)
 DB_BYTES=$(stat -c %s "$DB")
-say "medians: check ${CHECK_S}s, ingest ${INGEST_S}s: $INGEST_RATE posts/s, ${INGEST_VS_CHECK}x check"
+# CPU per post (user + system, all threads), medians: what 2 cores must cover
+# at the target rate (1e6 x cores / 20000 = 100 us on 2 cores)
+CHECK_CPU_US=$(awk -v s="$(median "${CHECK_CPU[@]}")" -v n="$ADDED" 'BEGIN { printf "%.0f", s * 1e6 / n }')
+INGEST_CPU_US=$(awk -v s="$(median "${INGEST_CPU[@]}")" -v n="$ADDED" 'BEGIN { printf "%.0f", s * 1e6 / n }')
+say "medians: check ${CHECK_S}s, ingest ${INGEST_S}s: $INGEST_RATE posts/s, ${INGEST_VS_CHECK}x check; CPU per post: check $CHECK_CPU_US us, ingest $INGEST_CPU_US us"
+
+# the libraries' own CPU per post on one thread (bench/floor.c), on the first
+# 20,000 posts: what an ingest cannot go below
+FLOOR=""
+if [ -x "$BUILD/postd-floor" ]; then
+    say "library floor (postd-floor, 20000 posts)"
+    FLOOR=$("$BUILD/postd-floor" "$POSTS_DIR" 20000 "$WORK" 2>"$WORK/floor.log") ||
+        die "postd-floor failed: $(tail -3 "$WORK/floor.log")"
+fi
+floor() { awk -v k="$1" '$1 == k { print $2 }' <<<"$FLOOR"; }
 
 # ---- 2a. postd --------------------------------------------------------------------
 PP=$(pick_port 18400) || die "no free port for postd"
@@ -593,6 +617,12 @@ RES=$OUT/results.md
     echo
     echo "postd's own lines (last round): ingest \`$INGEST_LINE\`; check \`${CHECK_LINE:-?}\`"
     echo
+    echo "CPU per post (user + system, every thread; medians): check **$CHECK_CPU_US µs**, ingest **$INGEST_CPU_US µs**. At 20,000 posts/s, $(nproc) cores give $((1000000 * $(nproc) / 20000)) µs per post."
+    echo
+    if [ -n "$FLOOR" ]; then
+        echo "The libraries' own CPU per post (\`postd-floor\`, bench/floor.c: one thread, files in memory, $(floor posts) posts): read $(floor read_us) µs, libyaml events $(floor yaml_us), md4c body once $(floor md4c_us), FTS5 row $(floor fts_us), plain SQLite rows $(floor rows_us); **floor $(floor floor_us) µs**, at most $(floor max_posts_per_s) posts/s on $(floor cores) cores for any ingest writing what postd writes. The FTS5 and row parts ($(awk -v a="$(floor fts_us)" -v b="$(floor rows_us)" 'BEGIN { printf "%.1f", a + b }') µs) run on the one writer connection."
+        echo
+    fi
     echo "## HTTP: postd vs nginx serving the same bytes (medians of $RUNS)"
     echo
     echo "| case | postd URL | body bytes | postd req/s | nginx req/s | postd/nginx | target | p50 ms postd / nginx | p99 ms postd / nginx | p99 ratio | target | errors postd / nginx | timeouts postd / nginx |"
