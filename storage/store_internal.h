@@ -103,9 +103,9 @@ struct store {
     char *path;
     char *side;
     int side_fd;
-    unsigned puts;  /* posts written to the side file, for store_new_written */
-    char *deferred; /* the CREATE INDEX statements run at publish (sqlite3_free) */
-    int64_t fts_hashsize; /* the schema's FTS5 hashsize, set again at publish */
+    unsigned puts;         /* posts written to the side file, for store_new_written */
+    char *deferred;        /* the CREATE INDEX statements run at publish (sqlite3_free) */
+    struct store_fts *fts; /* owned: the search index's own builder, or NULL */
 };
 
 /* A term table and its link table to posts, for each enum store_term_kind. */
@@ -164,6 +164,22 @@ int store_new_publish(struct store *st);
  * few thousand posts (no-op for other stores). */
 void store_new_written(struct store *st);
 void store_new_discard(struct store *st);
+
+/* A first ingest's search index, built on a thread of its own into a file
+ * of its own (store_fts.c). open: creates path (removing a leftover) with
+ * main_db's posts_fts and the given FTS5 hashsize, and starts the indexer.
+ * put: queues texts (title, description, questions, answers, summary; NULL
+ * allowed; copied) to index under rid, or with del to take out again; 0 or
+ * the indexer's error. finish: indexes what is queued, commits and closes
+ * the file (which stays for the copy; store_fts_path names it). close:
+ * stops the indexer if running and removes the file (NULL-safe). On any
+ * error of open, close is still called. */
+struct store_fts;
+int store_fts_open(sqlite3 *main_db, const char *path, long long hashsize, struct store_fts **out);
+int store_fts_put(struct store_fts *f, int64_t rid, int del, const char *const texts[5]);
+int store_fts_finish(struct store_fts *f);
+const char *store_fts_path(const struct store_fts *f);
+void store_fts_close(struct store_fts *f);
 
 /* Empties the term-id caches (keeps their memory). */
 void store_terms_cache_clear(struct store *st);

@@ -6,7 +6,9 @@
  * path appears in one step (link) once the side file is complete and synced,
  * and a crash before that leaves path absent and a side file that the next
  * builder truncates. Builders of one path take turns on a flock of the side
- * file; SQLite's own locks are fcntl locks and do not mix with it. */
+ * file; SQLite's own locks are fcntl locks and do not mix with it. The
+ * search index is built beside it too, in path-fts (store_fts.c), under the
+ * same lock, and copied in at publish. */
 #include "store_internal.h"
 
 #include <errno.h>
@@ -115,30 +117,46 @@ static int defer_indexes(struct store *st)
 }
 
 /* FTS5 gathers terms in memory up to its 'hashsize' before it writes them
- * as a segment: 64 MiB while the side file fills (fewer, larger segments to
- * merge; 100,000 posts, alternating: 13.7/12.7/13.5 s -> 13.0/10.7/13.0 s;
- * 256 MiB was slower), the schema's own value again at publish. */
+ * as a segment: 64 MiB while a first ingest builds its index (fewer, larger
+ * segments to merge; 100,000 posts, alternating: 13.7/12.7/13.5 s ->
+ * 13.0/10.7/13.0 s; 256 MiB was slower). The database's own posts_fts keeps
+ * the schema's value: the index is built apart (store_fts.c). */
 #define BULK_FTS_HASHSIZE 67108864
 
-static int fts_hashsize(struct store *st, long long v)
+static int start_indexer(struct store *st)
 {
-    char sql[96];
-    snprintf(sql, sizeof(sql), "INSERT INTO posts_fts (posts_fts, rank) VALUES ('hashsize', %lld)",
-             v);
-    return store_exec_sql(st, sql, "search index buffer");
+    char *fts_path = store_concat(st->path, "-fts");
+    if (!fts_path)
+        return ST_NOMEM;
+    int rc = store_fts_open(st->db, fts_path, BULK_FTS_HASHSIZE, &st->fts);
+    free(fts_path);
+    return rc;
 }
 
-static int bulk_fts_buffer(struct store *st)
+/* The search index built apart goes into the database's empty posts_fts
+ * tables, in the transaction that creates the deferred indexes. The
+ * database's posts_fts was never written to while building, and its
+ * connection is closed right after publish, so no FTS5 state cached in it
+ * outlives the copy. */
+static const char copy_index_sql[] =
+    "DELETE FROM main.posts_fts_data; DELETE FROM main.posts_fts_idx;"
+    " DELETE FROM main.posts_fts_docsize;"
+    "INSERT INTO main.posts_fts_data (id, block) SELECT id, block FROM built.posts_fts_data;"
+    "INSERT INTO main.posts_fts_idx (segid, term, pgno)"
+    " SELECT segid, term, pgno FROM built.posts_fts_idx;"
+    "INSERT INTO main.posts_fts_docsize (id, sz) SELECT id, sz FROM built.posts_fts_docsize;";
+
+static int attach_built(struct store *st, int attach)
 {
     sqlite3_stmt *s = NULL;
-    int rc = sqlite3_prepare_v2(st->db, "SELECT v FROM posts_fts_config WHERE k = 'hashsize'", -1,
-                                &s, NULL);
-    if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW)
-        st->fts_hashsize = sqlite3_column_int64(s, 0);
+    int r =
+        sqlite3_prepare_v2(st->db, attach ? "ATTACH ?1 AS built" : "DETACH built", -1, &s, NULL);
+    if (r == SQLITE_OK && attach)
+        sqlite3_bind_text(s, 1, store_fts_path(st->fts), -1, SQLITE_STATIC);
+    if (r == SQLITE_OK)
+        r = sqlite3_step(s);
     sqlite3_finalize(s);
-    if (rc != SQLITE_ROW) /* none set (FTS5's default then): leave it */
-        return store_rc(st, rc, "search index buffer");
-    return st->fts_hashsize > 0 ? fts_hashsize(st, BULK_FTS_HASHSIZE) : 0;
+    return r == SQLITE_DONE ? 0 : store_rc(st, r, attach ? "attach search index" : "detach");
 }
 
 int store_new_open(struct store *st, const char *path)
@@ -166,7 +184,7 @@ int store_new_open(struct store *st, const char *path)
     if ((rc = unlink_companions(st->side)) != 0)
         goto fail;
     if ((rc = store_connect(st, st->side, 1)) == 0 && (rc = defer_indexes(st)) == 0)
-        rc = bulk_fts_buffer(st);
+        rc = start_indexer(st);
 fail:
     return rc; /* store_close (store_new_discard) releases what was taken */
 }
@@ -224,10 +242,21 @@ void store_new_written(struct store *st)
 
 int store_new_publish(struct store *st)
 {
-    int rc = st->fts_hashsize > 0 ? fts_hashsize(st, st->fts_hashsize) : 0;
-    if (rc == 0 && st->deferred && (rc = store_exec_sql(st, "BEGIN", "begin")) == 0 &&
-        (rc = store_exec_sql(st, st->deferred, "create indexes")) == 0)
-        rc = store_exec_sql(st, "COMMIT", "commit indexes");
+    int rc = store_fts_finish(st->fts);
+    if (rc == 0)
+        rc = attach_built(st, 1);
+    if (rc == 0) {
+        if ((rc = store_exec_sql(st, "BEGIN", "begin")) == 0 &&
+            (rc = store_exec_sql(st, copy_index_sql, "copy search index")) == 0 &&
+            (rc = st->deferred ? store_exec_sql(st, st->deferred, "create indexes") : 0) == 0)
+            rc = store_exec_sql(st, "COMMIT", "commit indexes");
+        if (rc)
+            store_rollback(st);
+        int d = attach_built(st, 0);
+        rc = rc ? rc : d;
+    }
+    store_fts_close(st->fts); /* removes its file */
+    st->fts = NULL;
     /* the file a reader finds is in WAL mode, like every other database */
     if (rc == 0)
         rc = store_exec_sql(st, "PRAGMA journal_mode=WAL", "journal_mode");
@@ -257,6 +286,8 @@ int store_new_publish(struct store *st)
 
 void store_new_discard(struct store *st)
 {
+    store_fts_close(st->fts);
+    st->fts = NULL;
     if (st->side && st->side_fd >= 0) {
         unlink_suffixed(st->side, "");
         unlink_companions(st->side);

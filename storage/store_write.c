@@ -369,16 +369,24 @@ static int put_search_text(struct store *st, const struct post *p, int64_t rid)
                         offsetof(struct post_question, answer_text), &a);
     if (rc)
         return rc;
+    const char *texts[5] = {
+        p->title,
+        p->description,
+        q >= 0 ? st->buf + q : NULL,
+        /* a post without answers is searched by its body (see store_schema.c) */
+        a >= 0           ? st->buf + a
+        : p->n_questions ? NULL
+                         : p->body_text,
+        p->summary_text,
+    };
+    if (st->fts)
+        return store_fts_put(st->fts, rid, 0, texts);
     sqlite3_stmt *s = store_stmt(st, S_FTS_INSERT);
     if (!s)
         return ST_DB;
     sqlite3_bind_int64(s, 1, rid);
-    bind_text(s, 2, p->title);
-    bind_text(s, 3, p->description);
-    bind_text(s, 4, q >= 0 ? st->buf + q : NULL);
-    /* a post without answers is searched by its body (see store_schema.c) */
-    bind_text(s, 5, a >= 0 ? st->buf + a : p->n_questions ? NULL : p->body_text);
-    bind_text(s, 6, p->summary_text);
+    for (int i = 0; i < 5; i++)
+        bind_text(s, i + 2, texts[i]);
     return store_exec_stmt(st, s, "index post");
 }
 
@@ -391,7 +399,12 @@ static int unindex(struct store *st, int64_t rid)
     sqlite3_bind_int64(old, 1, rid);
     int r = sqlite3_step(old);
     int rc = 0;
-    if (r == SQLITE_ROW) {
+    if (r == SQLITE_ROW && st->fts) {
+        const char *texts[5];
+        for (int i = 0; i < 5; i++)
+            texts[i] = (const char *)sqlite3_column_text(old, i);
+        rc = store_fts_put(st->fts, rid, 1, texts);
+    } else if (r == SQLITE_ROW) {
         sqlite3_stmt *s = store_stmt(st, S_FTS_DELETE);
         if (!s) {
             sqlite3_reset(old);

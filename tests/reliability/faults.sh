@@ -77,8 +77,8 @@ if mount -t tmpfs -o size=2m tmpfs "$full" 2>"$WORK/mount.err"; then
     ingest_expect "disk full, new database" 2 "$full/new/postd.db" "$WORK/posts"
     check "disk full: the message says the disk is full" grep -qiE 'full|space' "$WORK/err"
     # a first ingest builds beside the path (store.h, STORE_NEW) and cleans up
-    check "disk full, new database: no database and no side file left" \
-        test ! -e "$full/new/postd.db" -a ! -e "$full/new/postd.db-new"
+    check "disk full, new database: no database and no side files left" \
+        test ! -e "$full/new/postd.db" -a ! -e "$full/new/postd.db-new" -a ! -e "$full/new/postd.db-fts"
     rm -rf "$full/new"
     # an existing database with a few posts keeps them exactly
     "$POSTD" ingest --config /dev/null --db "$full/db/postd.db" "$WORK/few" >/dev/null 2>&1
