@@ -1995,7 +1995,7 @@ static int64_t fts_instances_diff(const char *a, const char *b, int64_t *n_a)
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *s = NULL;
-    char sql[512];
+    char sql[1024];
     assert_int_equal(sqlite3_open(db_path(a), &db), SQLITE_OK);
     snprintf(sql, sizeof sql,
              "ATTACH '%s' AS other;"
