@@ -455,6 +455,10 @@ static int read_file(const char *path, char **buf, size_t *cap, size_t *len, int
         if (got == 0)
             break;
         *len += (size_t)got;
+        /* all the size fstat gave: no read() just to see the end (a system
+         * call per file); a file that grew meanwhile is read as it was */
+        if (S_ISREG(sb.st_mode) && sb.st_size > 0 && *len >= (size_t)sb.st_size)
+            break;
     }
     (*buf)[*len] = '\0';
     rc = 0;
