@@ -239,15 +239,20 @@ int store_fts_put(struct store_fts *f, int64_t rid, int del, const char *const t
     return 0;
 }
 
+void store_fts_end(struct store_fts *f)
+{
+    pthread_mutex_lock(&f->mu);
+    f->finishing = 1;
+    pthread_cond_signal(&f->can_take);
+    pthread_mutex_unlock(&f->mu);
+}
+
 /* Stops the indexer after the queued jobs; its error, if any. */
 static int stop(struct store_fts *f)
 {
     if (!f->started)
         return f->rc ? f->rc : ST_DB;
-    pthread_mutex_lock(&f->mu);
-    f->finishing = 1;
-    pthread_cond_signal(&f->can_take);
-    pthread_mutex_unlock(&f->mu);
+    store_fts_end(f);
     pthread_join(f->thread, NULL);
     f->started = 0;
     return f->rc;

@@ -170,13 +170,16 @@ void store_new_discard(struct store *st);
  * main_db's posts_fts and the given FTS5 hashsize, and starts the indexer.
  * put: queues texts (title, description, questions, answers, summary; NULL
  * allowed; copied) to index under rid, or with del to take out again; 0 or
- * the indexer's error. finish: indexes what is queued, commits and closes
- * the file (which stays for the copy; store_fts_path names it). close:
+ * the indexer's error. end: no more puts; the indexer works through the
+ * queue, commits and stops meanwhile (returns at once). finish: waits for
+ * that (ending it first if not yet) and closes the file, which stays for the
+ * copy (store_fts_path names it); 0 or the indexer's error. close:
  * stops the indexer if running and removes the file (NULL-safe). On any
  * error of open, close is still called. */
 struct store_fts;
 int store_fts_open(sqlite3 *main_db, const char *path, long long hashsize, struct store_fts **out);
 int store_fts_put(struct store_fts *f, int64_t rid, int del, const char *const texts[5]);
+void store_fts_end(struct store_fts *f);
 int store_fts_finish(struct store_fts *f);
 const char *store_fts_path(const struct store_fts *f);
 void store_fts_close(struct store_fts *f);
