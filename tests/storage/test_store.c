@@ -1962,9 +1962,11 @@ static void stale_wal(const char *name)
     sqlite3_close(db);
 }
 
-/* Schema entries (type, name, table, SQL) of a that b lacks or has
- * differently, and the other way round. */
-static int64_t schema_diff(const char *a, const char *b)
+/* Opens database a with database b attached as "b", runs setup (SQL text,
+ * may be NULL), then query, and returns its first row's first column (and
+ * the second in *second when not NULL). */
+static int64_t with_attached(const char *a, const char *b, const char *setup, const char *query,
+                             int64_t *second)
 {
     char attach[600];
     snprintf(attach, sizeof(attach), "ATTACH '%s' AS b", db_path(b));
@@ -1972,20 +1974,29 @@ static int64_t schema_diff(const char *a, const char *b)
     sqlite3_stmt *s = NULL;
     assert_int_equal(sqlite3_open(db_path(a), &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db, attach, NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(
-        sqlite3_prepare_v2(db,
-                           "SELECT count(*) FROM (SELECT * FROM (SELECT type, name, tbl_name, sql"
-                           " FROM main.sqlite_schema EXCEPT SELECT type, name, tbl_name, sql"
-                           " FROM b.sqlite_schema) UNION ALL SELECT * FROM (SELECT type, name,"
-                           " tbl_name, sql FROM b.sqlite_schema EXCEPT SELECT type, name,"
-                           " tbl_name, sql FROM main.sqlite_schema))",
-                           -1, &s, NULL),
-        SQLITE_OK);
+    if (setup)
+        assert_int_equal(sqlite3_exec(db, setup, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, query, -1, &s, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(s), SQLITE_ROW);
     int64_t n = sqlite3_column_int64(s, 0);
+    if (second)
+        *second = sqlite3_column_int64(s, 1);
     sqlite3_finalize(s);
     sqlite3_close(db);
     return n;
+}
+
+/* Schema entries (type, name, table, SQL) of a that b lacks or has
+ * differently, and the other way round. */
+static int64_t schema_diff(const char *a, const char *b)
+{
+    return with_attached(a, b, NULL,
+                         "SELECT count(*) FROM (SELECT * FROM (SELECT type, name, tbl_name, sql"
+                         " FROM main.sqlite_schema EXCEPT SELECT type, name, tbl_name, sql"
+                         " FROM b.sqlite_schema) UNION ALL SELECT * FROM (SELECT type, name,"
+                         " tbl_name, sql FROM b.sqlite_schema EXCEPT SELECT type, name,"
+                         " tbl_name, sql FROM main.sqlite_schema))",
+                         NULL);
 }
 
 /* The search indexes of databases a and b hold the same (term, post,
@@ -1993,29 +2004,14 @@ static int64_t schema_diff(const char *a, const char *b)
  * many a has). */
 static int64_t fts_instances_diff(const char *a, const char *b, int64_t *n_a)
 {
-    sqlite3 *db = NULL;
-    sqlite3_stmt *s = NULL;
-    char sql[1024];
-    assert_int_equal(sqlite3_open(db_path(a), &db), SQLITE_OK);
-    snprintf(sql, sizeof sql,
-             "ATTACH '%s' AS other;"
-             "CREATE VIRTUAL TABLE temp.va USING fts5vocab(main, posts_fts, 'instance');"
-             "CREATE VIRTUAL TABLE temp.vb USING fts5vocab(other, posts_fts, 'instance');",
-             db_path(b));
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db,
-                                        "SELECT (SELECT count(*) FROM (SELECT * FROM va EXCEPT"
-                                        " SELECT * FROM vb)) + (SELECT count(*) FROM (SELECT *"
-                                        " FROM vb EXCEPT SELECT * FROM va)), (SELECT count(*)"
-                                        " FROM va)",
-                                        -1, &s, NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-    int64_t diff = sqlite3_column_int64(s, 0);
-    *n_a = sqlite3_column_int64(s, 1);
-    sqlite3_finalize(s);
-    sqlite3_close(db);
-    return diff;
+    return with_attached(
+        a, b,
+        "CREATE VIRTUAL TABLE temp.va USING fts5vocab(main, posts_fts, 'instance');"
+        "CREATE VIRTUAL TABLE temp.vb USING fts5vocab(b, posts_fts, 'instance');",
+        "SELECT (SELECT count(*) FROM (SELECT * FROM va EXCEPT SELECT * FROM vb))"
+        " + (SELECT count(*) FROM (SELECT * FROM vb EXCEPT SELECT * FROM va)),"
+        " (SELECT count(*) FROM va)",
+        n_a);
 }
 
 /* 20 shaped posts, one of them written again with other text and one
