@@ -238,7 +238,8 @@ say "medians: check ${CHECK_S}s, ingest ${INGEST_S}s: $INGEST_RATE posts/s, ${IN
 # 20,000 posts: what an ingest cannot go below
 FLOOR=""
 if [ -x "$BUILD/postd-floor" ]; then
-    say "library floor (postd-floor, 20000 posts)"
+    say "library floor (postd-floor, 20000 posts, fastest of 3 each)"
+    sync # else the ingest's 1.6 GB is still being written back meanwhile
     FLOOR=$("$BUILD/postd-floor" "$POSTS_DIR" 20000 "$WORK" 2>"$WORK/floor.log") ||
         die "postd-floor failed: $(tail -3 "$WORK/floor.log")"
 fi
@@ -620,7 +621,7 @@ RES=$OUT/results.md
     echo "CPU per post (user + system, every thread; medians): check **$CHECK_CPU_US µs**, ingest **$INGEST_CPU_US µs**. At 20,000 posts/s, $(nproc) cores give $((1000000 * $(nproc) / 20000)) µs per post."
     echo
     if [ -n "$FLOOR" ]; then
-        echo "The libraries' own CPU per post (\`postd-floor\`, bench/floor.c: one thread, files in memory, $(floor posts) posts): read $(floor read_us) µs, libyaml events $(floor yaml_us), md4c body once $(floor md4c_us), FTS5 row $(floor fts_us), plain SQLite rows $(floor rows_us); **floor $(floor floor_us) µs**, at most $(floor max_posts_per_s) posts/s on $(floor cores) cores for any ingest writing what postd writes. The FTS5 and row parts ($(awk -v a="$(floor fts_us)" -v b="$(floor rows_us)" 'BEGIN { printf "%.1f", a + b }') µs) run on the one writer connection."
+        echo "The libraries' own CPU per post (\`postd-floor\`, bench/floor.c: one thread, files in memory, $(floor posts) posts, fastest of 3 runs of each part): read $(floor read_us) µs, libyaml events $(floor yaml_us), md4c body once $(floor md4c_us), FTS5 row $(floor fts_us), plain SQLite rows $(floor rows_us); **floor $(floor floor_us) µs**, at most $(floor max_posts_per_s) posts/s on $(floor cores) cores for any ingest writing what postd writes. The FTS5 and row parts ($(awk -v a="$(floor fts_us)" -v b="$(floor rows_us)" 'BEGIN { printf "%.1f", a + b }') µs) run on the one writer connection."
         echo
     fi
     echo "## HTTP: postd vs nginx serving the same bytes (medians of $RUNS)"
