@@ -46,7 +46,8 @@ struct store_fts {
     size_t head, n; /* the next job to take, and how many are queued */
     int putter_waiting, taker_waiting;
     int finishing;
-    int rc; /* the indexer's first error; it then only drains the ring */
+    int abandoned; /* closed without finish: nothing more to index or commit */
+    int rc;        /* the indexer's first error; it then only drains the ring */
 };
 
 static int exec(sqlite3 *db, const char *sql)
@@ -81,6 +82,7 @@ static void *indexer_main(void *arg)
 {
     struct store_fts *f = arg;
     int rc = exec(f->db, "BEGIN");
+    int abandoned = 0;
     for (;;) {
         pthread_mutex_lock(&f->mu);
         if (rc && !f->rc)
@@ -90,6 +92,7 @@ static void *indexer_main(void *arg)
             pthread_cond_wait(&f->can_take, &f->mu);
             f->taker_waiting = 0;
         }
+        abandoned = f->abandoned;
         if (f->n == 0) {
             pthread_mutex_unlock(&f->mu);
             break;
@@ -99,7 +102,7 @@ static void *indexer_main(void *arg)
         struct job *j = &f->ring[f->head];
         pthread_mutex_unlock(&f->mu);
 
-        if (rc == 0)
+        if (rc == 0 && !abandoned)
             rc = index_job(f, j);
 
         pthread_mutex_lock(&f->mu);
@@ -109,7 +112,7 @@ static void *indexer_main(void *arg)
             pthread_cond_signal(&f->can_put);
         pthread_mutex_unlock(&f->mu);
     }
-    if (rc == 0)
+    if (rc == 0 && !abandoned)
         rc = exec(f->db, "COMMIT");
     pthread_mutex_lock(&f->mu);
     if (rc && !f->rc)
@@ -279,8 +282,13 @@ void store_fts_close(struct store_fts *f)
 {
     if (!f)
         return;
-    if (f->started)
+    if (f->started) {
+        /* a failed or rolled-back ingest: the file is removed unread */
+        pthread_mutex_lock(&f->mu);
+        f->abandoned = 1;
+        pthread_mutex_unlock(&f->mu);
         (void)stop(f);
+    }
     sqlite3_finalize(f->ins);
     sqlite3_finalize(f->del);
     sqlite3_close(f->db);
