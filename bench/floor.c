@@ -240,6 +240,31 @@ static void step(sqlite3_stmt *s)
     sqlite3_reset(s);
 }
 
+/* Times one transaction that writes every post with put (s: its statements). */
+typedef void put_fn(sqlite3_stmt *const *s, const struct item *it, int64_t rowid);
+
+static double timed_puts(sqlite3 *db, sqlite3_stmt *const *s, const struct item *v, int n,
+                         put_fn *put)
+{
+    double t = cpu_s();
+    exec(db, "BEGIN");
+    for (int i = 0; i < n; i++)
+        put(s, &v[i], i + 1);
+    exec(db, "COMMIT");
+    return cpu_s() - t;
+}
+
+static void put_fts(sqlite3_stmt *const *s, const struct item *it, int64_t rowid)
+{
+    sqlite3_bind_int64(s[0], 1, rowid);
+    bind(s[0], 2, it->post.title);
+    bind(s[0], 3, it->post.description);
+    bind(s[0], 4, it->questions);
+    bind(s[0], 5, it->answers);
+    bind(s[0], 6, it->post.summary_text);
+    step(s[0]);
+}
+
 static double time_fts(struct item *v, int n, const char *tmp)
 {
     sqlite3 *db = open_db(tmp, "floor-fts.db");
@@ -252,66 +277,53 @@ static double time_fts(struct item *v, int n, const char *tmp)
                            " summary) VALUES (?,?,?,?,?,?)",
                            -1, &s, NULL) != SQLITE_OK)
         die("prepare failed");
-    double t = cpu_s();
-    exec(db, "BEGIN");
-    for (int i = 0; i < n; i++) {
-        const struct post *p = &v[i].post;
-        sqlite3_bind_int64(s, 1, i + 1);
-        bind(s, 2, p->title);
-        bind(s, 3, p->description);
-        bind(s, 4, v[i].questions);
-        bind(s, 5, v[i].answers);
-        bind(s, 6, p->summary_text);
-        step(s);
-    }
-    exec(db, "COMMIT");
-    double sec = cpu_s() - t;
+    double sec = timed_puts(db, &s, v, n, put_fts);
     sqlite3_finalize(s);
     close_db(db, tmp, "floor-fts.db");
     return sec;
 }
 
+/* s[0]: the post's row, s[1]: a question's */
+static void put_rows(sqlite3_stmt *const *s, const struct item *it, int64_t rowid)
+{
+    const struct post *p = &it->post;
+    sqlite3_bind_int64(s[0], 1, rowid);
+    bind(s[0], 2, p->id);
+    bind(s[0], 3, p->title);
+    bind(s[0], 4, p->description);
+    bind(s[0], 5, p->summary_html);
+    bind(s[0], 6, p->summary_text);
+    bind(s[0], 7, p->excerpt_html);
+    bind(s[0], 8, p->front_matter_json);
+    bind(s[0], 9, p->body_html);
+    step(s[0]);
+    for (size_t k = 0; k < p->n_questions; k++) {
+        sqlite3_bind_int64(s[1], 1, rowid);
+        bind(s[1], 2, p->questions[k].question);
+        bind(s[1], 3, p->questions[k].answer_html);
+        bind(s[1], 4, p->questions[k].answer_text);
+        step(s[1]);
+    }
+}
+
 static double time_rows(struct item *v, int n, const char *tmp)
 {
     sqlite3 *db = open_db(tmp, "floor-rows.db");
-    sqlite3_stmt *s, *q;
+    sqlite3_stmt *s[2];
     exec(db, "CREATE TABLE p (rid INTEGER PRIMARY KEY, id TEXT, title TEXT, description TEXT,"
              " summary_html TEXT, summary_text TEXT, excerpt_html TEXT, front_matter TEXT,"
              " body_html TEXT);"
              "CREATE TABLE q (rid INTEGER PRIMARY KEY, post INTEGER, question TEXT,"
              " answer_html TEXT, answer_text TEXT)");
-    if (sqlite3_prepare_v2(db, "INSERT INTO p VALUES (?,?,?,?,?,?,?,?,?)", -1, &s, NULL) ||
+    if (sqlite3_prepare_v2(db, "INSERT INTO p VALUES (?,?,?,?,?,?,?,?,?)", -1, &s[0], NULL) ||
         sqlite3_prepare_v2(db,
                            "INSERT INTO q (post, question, answer_html, answer_text)"
                            " VALUES (?,?,?,?)",
-                           -1, &q, NULL))
+                           -1, &s[1], NULL))
         die("prepare failed");
-    double t = cpu_s();
-    exec(db, "BEGIN");
-    for (int i = 0; i < n; i++) {
-        const struct post *p = &v[i].post;
-        sqlite3_bind_int64(s, 1, i + 1);
-        bind(s, 2, p->id);
-        bind(s, 3, p->title);
-        bind(s, 4, p->description);
-        bind(s, 5, p->summary_html);
-        bind(s, 6, p->summary_text);
-        bind(s, 7, p->excerpt_html);
-        bind(s, 8, p->front_matter_json);
-        bind(s, 9, p->body_html);
-        step(s);
-        for (size_t k = 0; k < p->n_questions; k++) {
-            sqlite3_bind_int64(q, 1, i + 1);
-            bind(q, 2, p->questions[k].question);
-            bind(q, 3, p->questions[k].answer_html);
-            bind(q, 4, p->questions[k].answer_text);
-            step(q);
-        }
-    }
-    exec(db, "COMMIT");
-    double sec = cpu_s() - t;
-    sqlite3_finalize(s);
-    sqlite3_finalize(q);
+    double sec = timed_puts(db, s, v, n, put_rows);
+    sqlite3_finalize(s[0]);
+    sqlite3_finalize(s[1]);
     close_db(db, tmp, "floor-rows.db");
     return sec;
 }
