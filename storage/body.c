@@ -488,34 +488,43 @@ static char *dup_trimmed(const char *s, size_t n)
     return strndup(s, n);
 }
 
-/* A "## Question?" section of the markdown: the heading line (indent
- * stripped) and its answer (blank lines around it trimmed). */
-struct section {
-    const char *h, *a;
-    size_t h_len, a_len;
+/* A piece of the markdown to render: the excerpt, the body, and for each
+ * "## Question?" section its heading line (indent stripped) and its answer
+ * (blank lines around it trimmed). */
+struct piece {
+    const char *md;
+    size_t len;
+    char *html; /* owned until handed to the post */
 };
 
+/* The pieces in render order: [0] excerpt, [1] body, then a heading and an
+ * answer per question. */
 struct walk {
     struct post *p;
-    struct section *sec;
-    size_t n_sec, cap_sec;
+    struct piece *v;
+    size_t n, cap;
     int rc;
 };
 
-static void add_section(struct walk *w, const struct line *heading, const char *ans, size_t n)
+static void add_piece(struct walk *w, const char *md, size_t len)
 {
     if (w->rc)
         return;
-    if (w->n_sec == w->cap_sec) {
-        size_t cap = w->cap_sec ? w->cap_sec * 2 : 8;
-        struct section *v = realloc(w->sec, cap * sizeof(*v));
+    if (w->n == w->cap) {
+        size_t cap = w->cap ? w->cap * 2 : 8;
+        struct piece *v = realloc(w->v, cap * sizeof(*v));
         if (!v) {
             w->rc = ST_NOMEM;
             return;
         }
-        w->sec = v;
-        w->cap_sec = cap;
+        w->v = v;
+        w->cap = cap;
     }
+    w->v[w->n++] = (struct piece){md, len, NULL};
+}
+
+static void add_section(struct walk *w, const struct line *heading, const char *ans, size_t n)
+{
     /* the answer without its leading and trailing blank lines */
     while (n > 0 && (ans[0] == '\n' || ans[0] == '\r' || ans[0] == ' ' || ans[0] == '\t')) {
         const char *nl = memchr(ans, '\n', n);
@@ -527,7 +536,8 @@ static void add_section(struct walk *w, const struct line *heading, const char *
     while (n > 0 && isspace((unsigned char)ans[n - 1]))
         n--;
     size_t ind = indent_of(heading);
-    w->sec[w->n_sec++] = (struct section){heading->s + ind, ans, heading->len - ind, n};
+    add_piece(w, heading->s + ind, heading->len - ind);
+    add_piece(w, ans, n);
 }
 
 /* Fills summary_html/summary_text from the <details> block starting at
@@ -708,12 +718,6 @@ static void clear_body(struct post *p)
  * the pieces exactly; a count that does not add up falls back too. */
 #define SEPARATOR "<!--postd:piece-->"
 
-struct piece {
-    const char *md;
-    size_t len;
-    char *html; /* owned until handed to the post */
-};
-
 /* The bytes that may start something reaching past a separator. */
 static const unsigned char reach_start[256] = {['<'] = 1, ['`'] = 1, ['~'] = 1, [']'] = 1};
 
@@ -820,8 +824,7 @@ static int render_pieces(struct piece *v, size_t n, enum body_render mode)
     return 0;
 }
 
-/* Moves the rendered pieces into the post: [0] excerpt, [1] body, then a
- * heading and an answer per question. */
+/* Moves the rendered pieces (in struct walk's order) into the post. */
 static int take_pieces(struct post *p, struct piece *v, size_t n_questions)
 {
     p->excerpt_html = v[0].html;
@@ -852,40 +855,29 @@ static int take_pieces(struct post *p, struct piece *v, size_t n_questions)
 int body_parse_with(const char *md, size_t len, struct post *p, enum body_render mode)
 {
     struct walk w = {.p = p};
-    struct piece *v = NULL;
-    size_t n = 0;
-    char *ex = NULL;
     size_t ex_len = 0;
     int rc = ST_NOMEM;
 
     clear_body(p);
+    char *ex = excerpt_source(md, len, &ex_len);
+    if (!ex)
+        goto out;
+    add_piece(&w, ex, ex_len);
+    add_piece(&w, md, len);
     split_sections(&w, md, len);
-    if (w.rc)
-        goto out;
-    ex = excerpt_source(md, len, &ex_len);
-    n = 2 + 2 * w.n_sec;
-    v = calloc(n, sizeof(*v));
-    if (!ex || !v)
-        goto out;
-    v[0] = (struct piece){ex, ex_len, NULL};
-    v[1] = (struct piece){md, len, NULL};
-    for (size_t i = 0; i < w.n_sec; i++) {
-        v[2 + 2 * i] = (struct piece){w.sec[i].h, w.sec[i].h_len, NULL};
-        v[3 + 2 * i] = (struct piece){w.sec[i].a, w.sec[i].a_len, NULL};
-    }
-    rc = render_pieces(v, n, mode);
+    if ((rc = w.rc) == 0)
+        rc = render_pieces(w.v, w.n, mode);
     if (rc == 0)
-        rc = take_pieces(p, v, w.n_sec);
+        rc = take_pieces(p, w.v, (w.n - 2) / 2);
     if (rc == 0) {
         p->word_count = count_words(p->body_text);
         p->reading_minutes = (p->word_count + WORDS_PER_MINUTE - 1) / WORDS_PER_MINUTE;
     }
 out:
-    for (size_t i = 0; i < n && v; i++)
-        free(v[i].html);
-    free(v);
+    for (size_t i = 0; i < w.n; i++)
+        free(w.v[i].html);
+    free(w.v);
     free(ex);
-    free(w.sec);
     if (rc)
         clear_body(p);
     return rc;

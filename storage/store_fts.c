@@ -3,11 +3,12 @@
  * (100,000 posts: 3.5 of 8 s), and the writer is the one thread an ingest
  * waits on. So while the writer writes the rows into the side file, this
  * thread indexes the same texts with a second connection into a file of its
- * own, <db>-fts, whose posts_fts is made by the same CREATE statement as the
- * database's. At publish the index's tables (posts_fts_data, _idx, _docsize)
- * are copied into the database's empty ones (store_new.c): the same rows FTS5
- * would have written there itself, since an external content index stores
- * only what it derived from the texts it was given.
+ * own, <db>-fts (named, removed and copied by store_new.c), whose posts_fts
+ * is made by the same CREATE statement as the database's and written with
+ * the store's own statements (store_index_texts). At publish the index's tables (posts_fts_data,
+ * _idx, _docsize) are copied into the database's empty ones (store_new.c): the same rows FTS5 would
+ * have written there itself, since an external content index stores only what it derived from the
+ * texts it was given.
  *
  * The writer hands each post's texts over in a ring of jobs whose buffers
  * are reused; it waits only when the ring is full, the indexer only when it
@@ -15,12 +16,10 @@
  * ring), as the ingest's parsers and writer do (ingest.c). */
 #include "store_internal.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define RING 128
 #define N_TEXTS 5
@@ -35,9 +34,7 @@ struct job {
 };
 
 struct store_fts {
-    sqlite3 *db;
-    sqlite3_stmt *ins, *del;
-    char *path;
+    struct store st; /* the indexer's connection: only db and its statements */
     pthread_t thread;
     int started;
     pthread_mutex_t mu;
@@ -50,38 +47,18 @@ struct store_fts {
     int rc;        /* the indexer's first error; it then only drains the ring */
 };
 
-static int exec(sqlite3 *db, const char *sql)
-{
-    char *msg = NULL;
-    int r = sqlite3_exec(db, sql, NULL, NULL, &msg);
-    if (r != SQLITE_OK)
-        fprintf(stderr, "postd: store: search index: %s\n", msg ? msg : sqlite3_errstr(r));
-    sqlite3_free(msg);
-    return r == SQLITE_OK ? 0 : r == SQLITE_FULL || r == SQLITE_IOERR ? ST_IO : ST_DB;
-}
-
 static int index_job(struct store_fts *f, const struct job *j)
 {
-    sqlite3_stmt *s = j->del ? f->del : f->ins;
-    sqlite3_bind_int64(s, 1, j->rid);
-    for (int i = 0; i < N_TEXTS; i++) {
-        if (j->nulls & (1u << i))
-            sqlite3_bind_null(s, i + 2);
-        else
-            sqlite3_bind_text(s, i + 2, j->buf + j->off[i], -1, SQLITE_STATIC);
-    }
-    int r = sqlite3_step(s);
-    sqlite3_reset(s);
-    if (r == SQLITE_DONE)
-        return 0;
-    fprintf(stderr, "postd: store: search index: %s\n", sqlite3_errmsg(f->db));
-    return (r & 0xff) == SQLITE_FULL || (r & 0xff) == SQLITE_IOERR ? ST_IO : ST_DB;
+    const char *texts[N_TEXTS];
+    for (int i = 0; i < N_TEXTS; i++)
+        texts[i] = j->nulls & (1u << i) ? NULL : j->buf + j->off[i];
+    return store_index_texts(&f->st, j->rid, j->del, texts);
 }
 
 static void *indexer_main(void *arg)
 {
     struct store_fts *f = arg;
-    int rc = exec(f->db, "BEGIN");
+    int rc = store_exec_sql(&f->st, "BEGIN", "begin search index");
     int abandoned = 0;
     for (;;) {
         pthread_mutex_lock(&f->mu);
@@ -113,7 +90,7 @@ static void *indexer_main(void *arg)
         pthread_mutex_unlock(&f->mu);
     }
     if (rc == 0 && !abandoned)
-        rc = exec(f->db, "COMMIT");
+        rc = store_exec_sql(&f->st, "COMMIT", "commit search index");
     pthread_mutex_lock(&f->mu);
     if (rc && !f->rc)
         f->rc = rc;
@@ -129,7 +106,7 @@ static int create_like(struct store_fts *f, sqlite3 *main_db, long long hashsize
     if (sqlite3_prepare_v2(main_db, "SELECT sql FROM sqlite_schema WHERE name = 'posts_fts'", -1,
                            &s, NULL) == SQLITE_OK &&
         sqlite3_step(s) == SQLITE_ROW)
-        rc = exec(f->db, (const char *)sqlite3_column_text(s, 0));
+        rc = store_exec_sql(&f->st, (const char *)sqlite3_column_text(s, 0), "create search index");
     else
         fprintf(stderr, "postd: store: search index: no posts_fts in the schema\n");
     sqlite3_finalize(s);
@@ -137,7 +114,7 @@ static int create_like(struct store_fts *f, sqlite3 *main_db, long long hashsize
     snprintf(sql, sizeof sql, "INSERT INTO posts_fts (posts_fts, rank) VALUES ('hashsize', %lld)",
              hashsize);
     if (rc == 0)
-        rc = exec(f->db, sql);
+        rc = store_exec_sql(&f->st, sql, "search index buffer");
     return rc;
 }
 
@@ -145,45 +122,27 @@ int store_fts_open(sqlite3 *main_db, const char *path, long long hashsize, struc
 {
     *out = NULL;
     struct store_fts *f = calloc(1, sizeof *f);
-    if (!f || !(f->path = strdup(path))) {
-        free(f);
+    if (!f)
         return ST_NOMEM;
-    }
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->can_put, NULL);
     pthread_cond_init(&f->can_take, NULL);
     *out = f;
-    /* a leftover of a killed builder (the caller holds the builders' lock) */
-    if (unlink(path) != 0 && errno != ENOENT) {
-        fprintf(stderr, "postd: store: cannot remove %s: %s\n", path, strerror(errno));
-        return ST_IO;
-    }
-    if (sqlite3_open_v2(path, &f->db,
+    if (sqlite3_open_v2(path, &f->st.db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK) {
         fprintf(stderr, "postd: store: cannot open %s: %s\n", path,
-                f->db ? sqlite3_errmsg(f->db) : "out of memory");
-        return f->db ? ST_IO : ST_NOMEM;
+                f->st.db ? sqlite3_errmsg(f->st.db) : "out of memory");
+        return f->st.db ? ST_IO : ST_NOMEM;
     }
     /* a scratch file: no journal, no syncs (store_new.c removes it) */
-    int rc = exec(f->db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
-                         " PRAGMA locking_mode=EXCLUSIVE; PRAGMA page_size=16384;"
-                         " PRAGMA cache_size=-16384");
+    int rc = store_exec_sql(&f->st,
+                            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+                            " PRAGMA locking_mode=EXCLUSIVE; PRAGMA page_size=16384;"
+                            " PRAGMA cache_size=-16384",
+                            "search index pragmas");
     if (rc == 0)
         rc = create_like(f, main_db, hashsize);
-    if (rc == 0 &&
-        (sqlite3_prepare_v2(f->db,
-                            "INSERT INTO posts_fts (rowid, title, description, questions,"
-                            " answers, summary) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                            -1, &f->ins, NULL) != SQLITE_OK ||
-         sqlite3_prepare_v2(f->db,
-                            "INSERT INTO posts_fts (posts_fts, rowid, title, description,"
-                            " questions, answers, summary) VALUES ('delete', ?1, ?2, ?3, ?4, ?5,"
-                            " ?6)",
-                            -1, &f->del, NULL) != SQLITE_OK)) {
-        fprintf(stderr, "postd: store: search index: %s\n", sqlite3_errmsg(f->db));
-        rc = ST_DB;
-    }
     if (rc == 0) {
         if (pthread_create(&f->thread, NULL, indexer_main, f) != 0)
             rc = ST_NOMEM;
@@ -264,18 +223,8 @@ static int stop(struct store_fts *f)
 int store_fts_finish(struct store_fts *f)
 {
     int rc = stop(f);
-    sqlite3_finalize(f->ins);
-    sqlite3_finalize(f->del);
-    f->ins = f->del = NULL;
-    if (sqlite3_close(f->db) != SQLITE_OK && rc == 0)
-        rc = ST_DB;
-    f->db = NULL;
+    store_disconnect(&f->st);
     return rc;
-}
-
-const char *store_fts_path(const struct store_fts *f)
-{
-    return f->path;
 }
 
 void store_fts_close(struct store_fts *f)
@@ -289,16 +238,11 @@ void store_fts_close(struct store_fts *f)
         pthread_mutex_unlock(&f->mu);
         (void)stop(f);
     }
-    sqlite3_finalize(f->ins);
-    sqlite3_finalize(f->del);
-    sqlite3_close(f->db);
-    if (unlink(f->path) != 0 && errno != ENOENT)
-        fprintf(stderr, "postd: store: cannot remove %s: %s\n", f->path, strerror(errno));
+    store_disconnect(&f->st);
     for (int i = 0; i < RING; i++)
         free(f->ring[i].buf);
     pthread_cond_destroy(&f->can_take);
     pthread_cond_destroy(&f->can_put);
     pthread_mutex_destroy(&f->mu);
-    free(f->path);
     free(f);
 }

@@ -165,23 +165,27 @@ int store_new_publish(struct store *st);
 void store_new_written(struct store *st);
 void store_new_discard(struct store *st);
 
+/* Feeds the search index post rid's texts (title, description, questions,
+ * answers, summary; NULL allowed), or with del takes them out again: on
+ * st's connection, or through st->fts when a first ingest builds its index
+ * apart (whose own connection writes with this function too). 0 or a status. */
+int store_index_texts(struct store *st, int64_t rid, int del, const char *const texts[5]);
+
 /* A first ingest's search index, built on a thread of its own into a file
- * of its own (store_fts.c). open: creates path (removing a leftover) with
- * main_db's posts_fts and the given FTS5 hashsize, and starts the indexer.
- * put: queues texts (title, description, questions, answers, summary; NULL
- * allowed; copied) to index under rid, or with del to take out again; 0 or
- * the indexer's error. end: no more puts; the indexer works through the
- * queue, commits and stops meanwhile (returns at once). finish: waits for
- * that (ending it first if not yet) and closes the file, which stays for the
- * copy (store_fts_path names it); 0 or the indexer's error. close:
- * stops the indexer if running and removes the file (NULL-safe). On any
- * error of open, close is still called. */
+ * of its own (store_fts.c; store_new.c names, removes and copies the file).
+ * open: creates posts_fts in the new file at path with main_db's statement
+ * and the given FTS5 hashsize, and starts the indexer. put: queues texts (as
+ * store_index_texts; copied); 0 or the indexer's error. end: no more puts;
+ * the indexer works through the queue, commits and stops meanwhile (returns
+ * at once). finish: waits for that (ending it first if not yet) and closes
+ * the file; 0 or the indexer's error. close: stops an indexer still running
+ * without committing, and frees f (NULL-safe). On any error of open, close
+ * is still called. */
 struct store_fts;
 int store_fts_open(sqlite3 *main_db, const char *path, long long hashsize, struct store_fts **out);
 int store_fts_put(struct store_fts *f, int64_t rid, int del, const char *const texts[5]);
 void store_fts_end(struct store_fts *f);
 int store_fts_finish(struct store_fts *f);
-const char *store_fts_path(const struct store_fts *f);
 void store_fts_close(struct store_fts *f);
 
 /* Empties the term-id caches (keeps their memory). */

@@ -123,14 +123,27 @@ static int defer_indexes(struct store *st)
  * the schema's value: the index is built apart (store_fts.c). */
 #define BULK_FTS_HASHSIZE 67108864
 
+/* The search index's own file beside path (store_fts.c). */
+#define FTS_SUFFIX "-fts"
+
 static int start_indexer(struct store *st)
 {
-    char *fts_path = store_concat(st->path, "-fts");
+    char *fts_path = store_concat(st->path, FTS_SUFFIX);
     if (!fts_path)
         return ST_NOMEM;
     int rc = store_fts_open(st->db, fts_path, BULK_FTS_HASHSIZE, &st->fts);
     free(fts_path);
     return rc;
+}
+
+/* Stops the indexer if it still runs and removes its file (ours while we
+ * hold the builders' lock). */
+static void drop_indexer(struct store *st)
+{
+    store_fts_close(st->fts);
+    st->fts = NULL;
+    if (st->path && st->side_fd >= 0)
+        unlink_suffixed(st->path, FTS_SUFFIX);
 }
 
 /* The search index built apart goes into the database's empty posts_fts
@@ -148,14 +161,18 @@ static const char copy_index_sql[] =
 
 static int attach_built(struct store *st, int attach)
 {
+    char *fts_path = attach ? store_concat(st->path, FTS_SUFFIX) : NULL;
+    if (attach && !fts_path)
+        return ST_NOMEM;
     sqlite3_stmt *s = NULL;
     int r =
         sqlite3_prepare_v2(st->db, attach ? "ATTACH ?1 AS built" : "DETACH built", -1, &s, NULL);
     if (r == SQLITE_OK && attach)
-        sqlite3_bind_text(s, 1, store_fts_path(st->fts), -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 1, fts_path, -1, SQLITE_STATIC);
     if (r == SQLITE_OK)
         r = sqlite3_step(s);
     sqlite3_finalize(s);
+    free(fts_path);
     return r == SQLITE_DONE ? 0 : store_rc(st, r, attach ? "attach search index" : "detach");
 }
 
@@ -181,7 +198,8 @@ int store_new_open(struct store *st, const char *path)
         rc = ST_IO;
         goto fail;
     }
-    if ((rc = unlink_companions(st->side)) != 0)
+    /* what a killed builder left: the side file's companions, the index's file */
+    if ((rc = unlink_companions(st->side)) != 0 || (rc = unlink_suffixed(path, FTS_SUFFIX)) != 0)
         goto fail;
     if ((rc = store_connect(st, st->side, 1)) == 0 && (rc = defer_indexes(st)) == 0)
         rc = start_indexer(st);
@@ -266,8 +284,7 @@ int store_new_publish(struct store *st)
         int d = attach_built(st, 0);
         rc = rc ? rc : d;
     }
-    store_fts_close(st->fts); /* removes its file */
-    st->fts = NULL;
+    drop_indexer(st);
     /* the file a reader finds is in WAL mode, like every other database */
     if (rc == 0)
         rc = store_exec_sql(st, "PRAGMA journal_mode=WAL", "journal_mode");
@@ -297,8 +314,7 @@ int store_new_publish(struct store *st)
 
 void store_new_discard(struct store *st)
 {
-    store_fts_close(st->fts);
-    st->fts = NULL;
+    drop_indexer(st);
     if (st->side && st->side_fd >= 0) {
         unlink_suffixed(st->side, "");
         unlink_companions(st->side);

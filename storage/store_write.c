@@ -379,15 +379,20 @@ static int put_search_text(struct store *st, const struct post *p, int64_t rid)
                          : p->body_text,
         p->summary_text,
     };
+    return store_index_texts(st, rid, 0, texts);
+}
+
+int store_index_texts(struct store *st, int64_t rid, int del, const char *const texts[5])
+{
     if (st->fts)
-        return store_fts_put(st->fts, rid, 0, texts);
-    sqlite3_stmt *s = store_stmt(st, S_FTS_INSERT);
+        return store_fts_put(st->fts, rid, del, texts);
+    sqlite3_stmt *s = store_stmt(st, del ? S_FTS_DELETE : S_FTS_INSERT);
     if (!s)
         return ST_DB;
     sqlite3_bind_int64(s, 1, rid);
     for (int i = 0; i < 5; i++)
         bind_text(s, i + 2, texts[i]);
-    return store_exec_stmt(st, s, "index post");
+    return store_exec_stmt(st, s, del ? "unindex post" : "index post");
 }
 
 /* Takes post rid out of the index, with the text it was indexed with. */
@@ -399,21 +404,13 @@ static int unindex(struct store *st, int64_t rid)
     sqlite3_bind_int64(old, 1, rid);
     int r = sqlite3_step(old);
     int rc = 0;
-    if (r == SQLITE_ROW && st->fts) {
+    if (r == SQLITE_ROW) {
+        /* the view's columns are TEXT or NULL: read as text, they are the
+         * values indexed (valid until old is reset) */
         const char *texts[5];
         for (int i = 0; i < 5; i++)
             texts[i] = (const char *)sqlite3_column_text(old, i);
-        rc = store_fts_put(st->fts, rid, 1, texts);
-    } else if (r == SQLITE_ROW) {
-        sqlite3_stmt *s = store_stmt(st, S_FTS_DELETE);
-        if (!s) {
-            sqlite3_reset(old);
-            return ST_DB;
-        }
-        sqlite3_bind_int64(s, 1, rid);
-        for (int i = 0; i < 5; i++)
-            sqlite3_bind_value(s, i + 2, sqlite3_column_value(old, i));
-        rc = store_exec_stmt(st, s, "unindex post");
+        rc = store_index_texts(st, rid, 1, texts);
     } else if (r != SQLITE_DONE) {
         rc = store_rc(st, r, "read indexed text");
     }
