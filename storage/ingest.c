@@ -536,6 +536,8 @@ static void *parser_main(void *arg)
     struct pipe *p = arg;
     char *buf = NULL;
     size_t cap = 0;
+    /* named for top -H and perf report --sort comm (at most 15 characters) */
+    (void)pthread_setname_np(pthread_self(), "postd-parse");
     if (p->r->st)
         (void)setpriority(PRIO_PROCESS, (id_t)gettid(), PARSER_NICE);
     pthread_mutex_lock(&p->mu);

@@ -58,6 +58,7 @@ static int index_job(struct store_fts *f, const struct job *j)
 static void *indexer_main(void *arg)
 {
     struct store_fts *f = arg;
+    (void)pthread_setname_np(pthread_self(), "postd-index"); /* for top -H and perf */
     int rc = store_exec_sql(&f->st, "BEGIN", "begin search index");
     int abandoned = 0;
     for (;;) {
