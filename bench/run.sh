@@ -176,9 +176,12 @@ say "generating $POSTS posts"
 "$BUILD/postd-gen" --count "$POSTS" --out "$POSTS_DIR" >"$WORK/gen.log" 2>&1 ||
     die "postd-gen failed: $(tail -3 "$WORK/gen.log")"
 FILES=$(find "$POSTS_DIR" -type f | wc -l)
-# read every file once so that neither timed pass pays for a cold page cache, and
-# write the generated files out so that neither competes with their writeback
-find "$POSTS_DIR" -type f -exec cat {} + >/dev/null
+# warm: reads every post so that no timed pass pays for a cold page cache. Before
+# each pass, not once: this machine's kernel pages out file pages not touched for
+# a minute or two (DAMON reclaim), and an ingest of evicted files took 18 s
+# where a warm one took 10 s.
+warm() { find "$POSTS_DIR" -type f -exec cat {} + >/dev/null; }
+# write the generated files out so that no pass competes with their writeback
 sync
 
 # timed PASS LOG CMD...: runs CMD under a 900 s timeout, prints its seconds; dies on
@@ -209,9 +212,11 @@ CHECK_CPU=()
 INGEST_CPU=()
 for r in $(seq "$RUNS"); do
     say "round $r: parse-only pass (postd check), then ingest into a fresh database"
+    warm
     t=$(timed "postd check" "$WORK/check.log" "$BUILD/postd" check --config "$CONFIG" "$POSTS_DIR")
     read -r c cc <<<"$t"
     rm -f "$DB" "$DB-wal" "$DB-shm"
+    warm
     t=$(timed "postd ingest" "$WORK/ingest.log" \
         "$BUILD/postd" ingest --config "$CONFIG" --db "$DB" "$POSTS_DIR")
     read -r i ic <<<"$t"
