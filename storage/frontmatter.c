@@ -1355,7 +1355,14 @@ static int parser_error(struct loader *L, const yaml_parser_t *p, const char *te
         return fail_at(L, mark, "invalid YAML: %s", problem);
     }
     /* With a context, its mark is where the trouble began (the opening quote or
-     * bracket, the key missing its ':'), which is also the place Psych names. */
+     * bracket, the key missing its ':'), which is also the place Psych names.
+     * Where libyaml stopped can be lines further on (the stray text after a
+     * quoted value, 20 keys below the start of their mapping): that place is
+     * named too, so the message leads to the line to fix. */
+    if (p->context && p->problem_mark.line != p->context_mark.line)
+        return fail_at(L, p->context_mark, "invalid YAML: %s at %d:%d (%s)", problem,
+                       L->first_line + (int)p->problem_mark.line,
+                       (int)p->problem_mark.column + 1, p->context);
     if (p->context)
         return fail_at(L, p->context_mark, "invalid YAML: %s (%s)", problem, p->context);
     return fail_at(L, p->problem_mark, "invalid YAML: %s", problem);

@@ -407,9 +407,10 @@ static void test_load_error_file_line(void **state)
     assert_null(pos);
     assert_int_equal(err.line, 3); /* the '[' on file line 3 */
     assert_int_equal(err.col, 7);
+    /* and where libyaml stopped: the ':' of the next key, on file line 4 */
     assert_string_equal(err.msg,
-                        "invalid YAML: did not find expected ',' or ']' (while parsing a flow "
-                        "sequence)");
+                        "invalid YAML: did not find expected ',' or ']' at 4:7 (while parsing a "
+                        "flow sequence)");
 }
 
 static void test_load_not_mapping_allowed(void **state)
