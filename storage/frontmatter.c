@@ -1359,12 +1359,13 @@ static int parser_error(struct loader *L, const yaml_parser_t *p, const char *te
      * Where libyaml stopped can be lines further on (the stray text after a
      * quoted value, 20 keys below the start of their mapping): that place is
      * named too, so the message leads to the line to fix. */
-    if (p->context && p->problem_mark.line != p->context_mark.line)
-        return fail_at(L, p->context_mark, "invalid YAML: %s at %d:%d (%s)", problem,
-                       L->first_line + (int)p->problem_mark.line,
-                       (int)p->problem_mark.column + 1, p->context);
-    if (p->context)
-        return fail_at(L, p->context_mark, "invalid YAML: %s (%s)", problem, p->context);
+    if (p->context) {
+        char stopped[48] = "";
+        if (p->problem_mark.line != p->context_mark.line)
+            snprintf(stopped, sizeof stopped, " at %d:%d",
+                     L->first_line + (int)p->problem_mark.line, (int)p->problem_mark.column + 1);
+        return fail_at(L, p->context_mark, "invalid YAML: %s%s (%s)", problem, stopped, p->context);
+    }
     return fail_at(L, p->problem_mark, "invalid YAML: %s", problem);
 }
 

@@ -402,6 +402,12 @@ static void test_joined_random_bodies(void **state)
     assert_true(questions > 2000); /* the bodies had questions to split */
 }
 
+static int has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
 /* Real bodies: every post of the folders given on the command line. */
 static void test_joined_real(void **state)
 {
@@ -413,9 +419,7 @@ static void test_joined_real(void **state)
             continue;
         struct dirent *de;
         while ((de = readdir(dir))) {
-            size_t nl = strlen(de->d_name);
-            if (nl < 4 ||
-                (strcmp(de->d_name + nl - 3, ".md") && strcmp(de->d_name + nl - 9, ".markdown")))
+            if (!has_suffix(de->d_name, ".md") && !has_suffix(de->d_name, ".markdown"))
                 continue;
             char path[4096];
             snprintf(path, sizeof path, "%s/%s", g_dirs[d], de->d_name);
