@@ -10,6 +10,13 @@
  *   rows   one plain row with the texts postd stores for a post (HTML,
  *          plain text, front matter JSON) and one per question, in one
  *          transaction on a file with the journal off and no syncs
+ *   links  a small row with the post's id and date, and one row per tag,
+ *          category, author and domain, what the list filters of API.md
+ *          section 3 look up, in one transaction
+ *   index  the indexes a list needs, made once after the rows: a post by id,
+ *          posts by date, a term's posts by date
+ * store_us is fts + rows + links + index: what an ingest spends beyond its
+ * parse, the part that one writer (and one search index) cannot share out.
  * The texts come from postd's own parser, outside the timed part. The sum is
  * CPU an ingest must spend per post, whatever its own code does; the cores
  * divided by it is the most posts/s an ingest could reach on this machine.
@@ -306,7 +313,40 @@ static void put_rows(sqlite3_stmt *const *s, const struct item *it, int64_t rowi
     }
 }
 
-static double time_rows(struct item *v, int n, const char *tmp)
+/* s[0]: the post's keys (id, date: a small row, so that its indexes do not read
+ * the texts), s[1]: a term's link row (tag, category, author or domain, each
+ * kind with its own prefix): the least the list filters of API.md section 3 need */
+static void put_links(sqlite3_stmt *const *s, const struct item *it, int64_t rowid)
+{
+    const struct post *p = &it->post;
+    char term[512];
+    sqlite3_bind_int64(s[0], 1, rowid);
+    bind(s[0], 2, p->id);
+    sqlite3_bind_int64(s[0], 3, p->date_utc);
+    step(s[0]);
+    struct {
+        char kind;
+        char *const *v;
+        size_t n;
+    } kinds[] = {
+        {'t', p->tags, p->n_tags},
+        {'c', p->categories, p->n_categories},
+        {'a', &p->author, p->author ? 1 : 0},
+        {'d', p->domains, p->n_domains},
+    };
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+        for (size_t i = 0; i < kinds[k].n; i++) {
+            snprintf(term, sizeof term, "%c:%s", kinds[k].kind, kinds[k].v[i]);
+            sqlite3_bind_text(s[1], 1, term, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(s[1], 2, rowid);
+            sqlite3_bind_int64(s[1], 3, p->date_utc);
+            step(s[1]);
+        }
+}
+
+/* The rows, then the filters' link rows, then the indexes a list needs (a post
+ * by id, posts by date, a term's posts by date), each timed: out[0..2]. */
+static void time_store(struct item *v, int n, const char *tmp, double out[3])
 {
     sqlite3 *db = open_db(tmp, "floor-rows.db");
     sqlite3_stmt *s[2];
@@ -314,18 +354,29 @@ static double time_rows(struct item *v, int n, const char *tmp)
              " summary_html TEXT, summary_text TEXT, excerpt_html TEXT, front_matter TEXT,"
              " body_html TEXT);"
              "CREATE TABLE q (rid INTEGER PRIMARY KEY, post INTEGER, question TEXT,"
-             " answer_html TEXT, answer_text TEXT)");
+             " answer_html TEXT, answer_text TEXT);"
+             "CREATE TABLE k (rid INTEGER PRIMARY KEY, id TEXT, date INTEGER);"
+             "CREATE TABLE l (term TEXT, post INTEGER, date INTEGER)");
     if (sqlite3_prepare_v2(db, "INSERT INTO p VALUES (?,?,?,?,?,?,?,?,?)", -1, &s[0], NULL) ||
         sqlite3_prepare_v2(db,
                            "INSERT INTO q (post, question, answer_html, answer_text)"
                            " VALUES (?,?,?,?)",
                            -1, &s[1], NULL))
         die("prepare failed");
-    double sec = timed_puts(db, s, v, n, put_rows);
+    out[0] = timed_puts(db, s, v, n, put_rows);
     sqlite3_finalize(s[0]);
     sqlite3_finalize(s[1]);
+    if (sqlite3_prepare_v2(db, "INSERT INTO k VALUES (?,?,?)", -1, &s[0], NULL) ||
+        sqlite3_prepare_v2(db, "INSERT INTO l VALUES (?,?,?)", -1, &s[1], NULL))
+        die("prepare failed");
+    out[1] = timed_puts(db, s, v, n, put_links);
+    sqlite3_finalize(s[0]);
+    sqlite3_finalize(s[1]);
+    double t = cpu_s();
+    exec(db, "CREATE UNIQUE INDEX k_id ON k(id); CREATE INDEX k_date ON k(date, id);"
+             " CREATE INDEX l_term ON l(term, date, post)");
+    out[2] = cpu_s() - t;
     close_db(db, tmp, "floor-rows.db");
-    return sec;
 }
 
 int main(int argc, char **argv)
@@ -343,19 +394,31 @@ int main(int argc, char **argv)
     struct {
         const char *name;
         double s;
+        int store; /* written by the ingest's store side, not by its parsers */
     } part[] = {
-        {"read", time_read(v, n)},    {"yaml", time_yaml(v, n)},      {"md4c", time_md4c(v, n)},
-        {"fts", time_fts(v, n, tmp)}, {"rows", time_rows(v, n, tmp)},
+        {"read", time_read(v, n), 0},
+        {"yaml", time_yaml(v, n), 0},
+        {"md4c", time_md4c(v, n), 0},
+        {"fts", time_fts(v, n, tmp), 1},
+        {"rows", 0, 1},
+        {"links", 0, 1},
+        {"index", 0, 1},
     };
-    double sum = 0;
+    double st[3];
+    time_store(v, n, tmp, st);
+    part[4].s = st[0];
+    part[5].s = st[1];
+    part[6].s = st[2];
+    double sum = 0, store = 0;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     printf("posts\t%d\n", n);
     for (size_t i = 0; i < sizeof part / sizeof part[0]; i++) {
         printf("%s_us\t%.1f\n", part[i].name, part[i].s * 1e6 / n);
         sum += part[i].s;
+        store += part[i].store ? part[i].s : 0;
     }
-    printf("floor_us\t%.1f\ncores\t%ld\nmax_posts_per_s\t%.0f\n", sum * 1e6 / n, cores,
-           (double)cores * n / sum);
+    printf("store_us\t%.1f\nfloor_us\t%.1f\ncores\t%ld\nmax_posts_per_s\t%.0f\n", store * 1e6 / n,
+           sum * 1e6 / n, cores, (double)cores * n / sum);
     for (int i = 0; i < n; i++) {
         post_clear(&v[i].post);
         free(v[i].buf);
