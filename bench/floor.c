@@ -8,7 +8,8 @@
  *   fts    one FTS5 row with the five texts API.md section 5 searches, the
  *          tokenizer and term buffer postd uses, in one transaction
  *   rows   one plain row with the texts postd stores for a post (HTML,
- *          plain text, front matter JSON) and one per question, in one
+ *          plain text, front matter JSON; the summary's and the answers'
+ *          HTML as ranges of the body's) and one per question, in one
  *          transaction on a file with the journal off and no syncs
  *   links  a small row with the post's id and date, and one row per tag,
  *          category, author and domain, what the list filters of API.md
@@ -298,17 +299,20 @@ static void put_rows(sqlite3_stmt *const *s, const struct item *it, int64_t rowi
     bind(s[0], 2, p->id);
     bind(s[0], 3, p->title);
     bind(s[0], 4, p->description);
-    bind(s[0], 5, p->summary_html);
-    bind(s[0], 6, p->summary_text);
-    bind(s[0], 7, p->excerpt_html);
-    bind(s[0], 8, p->front_matter_json);
-    bind(s[0], 9, p->body_html);
+    sqlite3_bind_int64(s[0], 5, 0); /* the summary's range in body_html */
+    sqlite3_bind_int64(s[0], 6, p->summary_html ? (sqlite3_int64)strlen(p->summary_html) : 0);
+    bind(s[0], 7, p->summary_text);
+    bind(s[0], 8, p->excerpt_html);
+    bind(s[0], 9, p->front_matter_json);
+    bind(s[0], 10, p->body_html);
     step(s[0]);
     for (size_t k = 0; k < p->n_questions; k++) {
+        const struct post_question *q = &p->questions[k];
         sqlite3_bind_int64(s[1], 1, rowid);
-        bind(s[1], 2, p->questions[k].question);
-        bind(s[1], 3, p->questions[k].answer_html);
-        bind(s[1], 4, p->questions[k].answer_text);
+        bind(s[1], 2, q->question);
+        sqlite3_bind_int64(s[1], 3, 0); /* the answer's range in body_html */
+        sqlite3_bind_int64(s[1], 4, q->answer_html ? (sqlite3_int64)strlen(q->answer_html) : 0);
+        bind(s[1], 5, q->answer_text);
         step(s[1]);
     }
 }
@@ -351,16 +355,16 @@ static void time_store(struct item *v, int n, const char *tmp, double out[3])
     sqlite3 *db = open_db(tmp, "floor-rows.db");
     sqlite3_stmt *s[2];
     exec(db, "CREATE TABLE p (rid INTEGER PRIMARY KEY, id TEXT, title TEXT, description TEXT,"
-             " summary_html TEXT, summary_text TEXT, excerpt_html TEXT, front_matter TEXT,"
-             " body_html TEXT);"
+             " summary_at INTEGER, summary_len INTEGER, summary_text TEXT, excerpt_html TEXT,"
+             " front_matter TEXT, body_html TEXT);"
              "CREATE TABLE q (rid INTEGER PRIMARY KEY, post INTEGER, question TEXT,"
-             " answer_html TEXT, answer_text TEXT);"
+             " answer_at INTEGER, answer_len INTEGER, answer_text TEXT);"
              "CREATE TABLE k (rid INTEGER PRIMARY KEY, id TEXT, date INTEGER);"
              "CREATE TABLE l (term TEXT, post INTEGER, date INTEGER)");
-    if (sqlite3_prepare_v2(db, "INSERT INTO p VALUES (?,?,?,?,?,?,?,?,?)", -1, &s[0], NULL) ||
+    if (sqlite3_prepare_v2(db, "INSERT INTO p VALUES (?,?,?,?,?,?,?,?,?,?)", -1, &s[0], NULL) ||
         sqlite3_prepare_v2(db,
-                           "INSERT INTO q (post, question, answer_html, answer_text)"
-                           " VALUES (?,?,?,?)",
+                           "INSERT INTO q (post, question, answer_at, answer_len, answer_text)"
+                           " VALUES (?,?,?,?,?)",
                            -1, &s[1], NULL))
         die("prepare failed");
     out[0] = timed_puts(db, s, v, n, put_rows);

@@ -53,10 +53,11 @@ static const char *const fixed_sql[S_TERM_FIND] = {
                       " updated_at = ?10, hash = ?11, path = ?12, layout = ?13,"
                       " word_count = ?14, reading_minutes = ?15 WHERE rid = ?16 AND id = ?1",
     [S_BODY_INSERT] = "INSERT INTO post_bodies (rid, summary_html, summary_text, excerpt_html,"
-                      " front_matter, body_html, body_text) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                      " front_matter, body_html, body_text, summary_at, summary_len)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [S_BODY_UPDATE] = "UPDATE post_bodies SET summary_html = ?2, summary_text = ?3,"
-                      " excerpt_html = ?4, front_matter = ?5, body_html = ?6, body_text = ?7"
-                      " WHERE rid = ?1",
+                      " excerpt_html = ?4, front_matter = ?5, body_html = ?6, body_text = ?7,"
+                      " summary_at = ?8, summary_len = ?9 WHERE rid = ?1",
     [S_SOURCES_CLEAR] = "DELETE FROM post_sources WHERE post_rid = ?1",
     [S_CAROUSEL_CLEAR] = "DELETE FROM post_carousel WHERE post_rid = ?1",
     [S_QUESTIONS_CLEAR] = "DELETE FROM post_questions WHERE post_rid = ?1",
@@ -77,8 +78,9 @@ static const char *const fixed_sql[S_TERM_FIND] = {
                         " VALUES (?1, ?2, ?3, ?4)",
     [S_CAROUSEL_INSERT] = "INSERT INTO post_carousel (post_rid, pos, domain, link, title,"
                           " icon_path, image_path) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    [S_QUESTION_INSERT] = "INSERT INTO post_questions (post_rid, pos, question, answer_html,"
-                          " answer_text) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [S_QUESTION_INSERT] =
+        "INSERT INTO post_questions (post_rid, pos, question, answer_html,"
+        " answer_text, answer_at, answer_len) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [S_POST_IDS] = "SELECT id FROM posts ORDER BY id",
     [S_GET_BY_ID] = "SELECT " STORE_CARD_COLS " FROM posts p"
                     " WHERE p.id = ?1 AND (?2 OR p.date_utc <= ?3)",
@@ -105,13 +107,15 @@ static const char *const fixed_sql[S_TERM_FIND] = {
     [S_LOAD_CAROUSEL] = "SELECT post_rid, domain, link, title, icon_path, image_path"
                         " FROM post_carousel WHERE post_rid IN (SELECT value FROM json_each(?1))"
                         " ORDER BY post_rid, pos",
-    [S_LOAD_QUESTIONS] = "SELECT post_rid, question, answer_html, answer_text FROM post_questions"
+    /* the views give the HTML kept as a range of body_html (store_schema.c, v3) */
+    [S_LOAD_QUESTIONS] = "SELECT post_rid, question, answer_html, answer_text FROM post_answers"
                          " WHERE post_rid IN (SELECT value FROM json_each(?1))"
                          " ORDER BY post_rid, pos",
     /* ?2 picks the columns (STORE_INC_* bits): one statement for every
      * include, and a column not asked for is never read */
     [S_LOAD_BODIES] =
-        "SELECT rid, CASE WHEN ?2 & 2 THEN summary_html END,"
+        "SELECT rid, CASE WHEN ?2 & 2 THEN coalesce(summary_html, CAST(substr(CAST(body_html"
+        " AS BLOB), summary_at + 1, summary_len) AS TEXT)) END,"
         " CASE WHEN ?2 & 2 THEN summary_text END,"
         " CASE WHEN ?2 & 4 THEN body_html END, CASE WHEN ?2 & 4 THEN excerpt_html END,"
         " CASE WHEN ?2 & 32 THEN front_matter END,"

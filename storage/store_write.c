@@ -219,6 +219,48 @@ static int put_terms(struct store *st, int k, int64_t rid, int64_t date, char *c
     return 0;
 }
 
+/* The first place in h[0, hn) that holds the n bytes of piece. memmem
+ * looks for a short prefix only and each match is compared whole: glibc's
+ * memmem prepares a table of the whole needle, kilobytes per answer. */
+static const char *find_piece(const char *h, size_t hn, const char *piece, size_t n)
+{
+    size_t k = n < 16 ? n : 16;
+    for (const char *e = h + hn; (size_t)(e - h) >= n;) {
+        const char *at = memmem(h, (size_t)(e - h) - (n - k), piece, k);
+        if (!at || memcmp(at, piece, n) == 0)
+            return at;
+        h = at + 1;
+    }
+    return NULL;
+}
+
+/* A piece of the body's HTML (the summary, an answer) is kept as its byte
+ * range in body_html where it is found there (schema v3, store_schema.c):
+ * binds NULL for the text and the range at ?i_at, ?i_at + 1; elsewhere, the
+ * text and NULLs. The search starts at *from, the end of the last piece found
+ * (the answers come in body order), then from the start. */
+static void bind_piece(sqlite3_stmt *s, int i_text, int i_at, const char *piece, const char *body,
+                       size_t body_len, size_t *from)
+{
+    size_t n = piece ? strlen(piece) : 0;
+    const char *at = NULL;
+    if (n > 0 && body) {
+        at = find_piece(body + *from, body_len - *from, piece, n);
+        if (!at && *from > 0)
+            at = find_piece(body, body_len, piece, n);
+    }
+    if (!at) {
+        bind_text(s, i_text, piece);
+        sqlite3_bind_null(s, i_at);
+        sqlite3_bind_null(s, i_at + 1);
+        return;
+    }
+    *from = (size_t)(at - body) + n;
+    sqlite3_bind_null(s, i_text);
+    sqlite3_bind_int64(s, i_at, at - body);
+    sqlite3_bind_int64(s, i_at + 1, (sqlite3_int64)n);
+}
+
 /* Writes the posts and post_bodies rows: new ones when *rid is 0 (then
  * *rid is the new post's rid), else over those of post *rid. */
 static int put_post_row(struct store *st, const struct post *p, const char *hash, int64_t now,
@@ -254,7 +296,9 @@ static int put_post_row(struct store *st, const struct post *p, const char *hash
     if (!s)
         return ST_DB;
     sqlite3_bind_int64(s, 1, *rid);
-    bind_text(s, 2, p->summary_html);
+    size_t from = 0;
+    bind_piece(s, 2, 8, p->summary_html, p->body_html, p->body_html ? strlen(p->body_html) : 0,
+               &from);
     bind_text(s, 3, p->summary_text);
     bind_text(s, 4, p->excerpt_html);
     bind_text(s, 5, p->front_matter_json);
@@ -292,6 +336,7 @@ static int put_lists(struct store *st, const struct post *p, int64_t rid)
         bind_text(s, 7, c->image_path);
         rc = store_exec_stmt(st, s, "insert carousel");
     }
+    size_t body_len = p->body_html ? strlen(p->body_html) : 0, from = 0;
     for (size_t i = 0; i < p->n_questions && rc == 0; i++) {
         const struct post_question *q = &p->questions[i];
         sqlite3_stmt *s = store_stmt(st, S_QUESTION_INSERT);
@@ -300,7 +345,7 @@ static int put_lists(struct store *st, const struct post *p, int64_t rid)
         sqlite3_bind_int64(s, 1, rid);
         sqlite3_bind_int(s, 2, (int)i);
         bind_text(s, 3, q->question);
-        bind_text(s, 4, q->answer_html);
+        bind_piece(s, 4, 6, q->answer_html, p->body_html, body_len, &from);
         bind_text(s, 5, q->answer_text);
         rc = store_exec_stmt(st, s, "insert question");
     }

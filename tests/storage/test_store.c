@@ -215,7 +215,7 @@ static void test_migrations(void **state)
 {
     (void)state;
     struct store *st = NULL;
-    assert_int_equal(store_schema_version(), 2);
+    assert_int_equal(store_schema_version(), 3);
 
     /* fresh file → current version, WAL */
     st = open_rw("mig.db");
@@ -454,6 +454,100 @@ static void test_roundtrip(void **state)
     store_close(ro);
     store_close(st);
     post_clear(&p);
+}
+
+/* Schema v3: a summary or an answer found in body_html byte for byte is kept
+ * as its byte range there; read back, every piece is what was written. */
+static void test_html_kept_once(void **state)
+{
+    (void)state;
+    struct store *st = open_rw("once.db");
+    struct post p, got;
+    mk(&p, "2023-05-05-once", 1683244800, "Once");
+    /* multi-byte text before each piece: the ranges are bytes, not characters */
+    p.body_html =
+        xs("<p>\xc3\x9c"
+           "ber intro</p>\n<h2>One?</h2>\n<p>A1 \xc3\xbc</p>\n<h2>Two?</h2>\n"
+           "<p>A2</p>\n<details><summary>Full summary</summary>\n<p>Sum \xe2\x9c\x93</p>\n"
+           "<p>Same first sixteen, one</p>\n<p>Same first sixteen, two</p>\n</details>\n");
+    p.summary_html = xs("<p>Sum \xe2\x9c\x93</p>");
+    p.summary_text = xs("Sum \xe2\x9c\x93");
+    add_question(&p, "One?", "A1 \xc3\xbc");
+    add_question(&p, "Two?", "A2");
+    add_question(&p, "Three?", "not in the body");
+    add_question(&p, "One again?", "A1 \xc3\xbc"); /* found again before the last match */
+    add_question(&p, "Empty?", "");
+    free(p.questions[4].answer_html);
+    p.questions[4].answer_html = xs("");
+    /* its first 16 bytes are found first where the rest differs */
+    add_question(&p, "Prefix?", "Same first sixteen, two");
+    put_one(st, &p, NOW);
+
+    assert_int_equal(raw_int("once.db",
+                             "SELECT count(*) FROM post_bodies WHERE summary_html IS NULL"
+                             " AND summary_len = 14"),
+                     1);
+    assert_int_equal(raw_int("once.db", "SELECT count(*) FROM post_questions WHERE answer_html IS"
+                                        " NULL AND pos IN (0, 1, 3, 5)"),
+                     4);
+    assert_int_equal(raw_int("once.db",
+                             "SELECT count(*) FROM post_questions WHERE answer_html ="
+                             " '<p>not in the body</p>' AND answer_at IS NULL AND pos = 2"),
+                     1);
+    assert_int_equal(raw_int("once.db", "SELECT count(*) FROM post_questions WHERE answer_html = ''"
+                                        " AND answer_at IS NULL AND pos = 4"),
+                     1);
+    /* the same text read as the views give it, for other SQLite tools */
+    assert_int_equal(raw_int("once.db", "SELECT answer_html = '<p>A1 ' || char(252) || '</p>'"
+                                        " FROM post_answers WHERE pos = 3"),
+                     1);
+    assert_int_equal(raw_int("once.db", "SELECT summary_html = '<p>Sum ' || char(10003) || '</p>'"
+                                        " FROM post_summaries"),
+                     1);
+
+    assert_int_equal(store_post_get(st, p.id, NOW, 0, &got, NULL), 0);
+    free(p.body_text);
+    p.body_text = NULL;
+    assert_posts_equal(&p, &got);
+    post_clear(&got);
+
+    /* written again with a summary that is not in the body: kept as text */
+    free(p.summary_html);
+    p.summary_html = xs("<p>Elsewhere</p>");
+    put_one(st, &p, NOW + 1);
+    assert_int_equal(raw_int("once.db", "SELECT count(*) FROM post_bodies WHERE summary_html ="
+                                        " '<p>Elsewhere</p>' AND summary_at IS NULL"),
+                     1);
+    assert_int_equal(store_post_get(st, p.id, NOW, 0, &got, NULL), 0);
+    assert_posts_equal(&p, &got);
+    post_clear(&got);
+    store_close(st);
+    post_clear(&p);
+}
+
+/* A version 2 file keeps its HTML columns: migrated, it reads the same. */
+static void test_html_from_v2(void **state)
+{
+    (void)state;
+    raw_exec("v2.db", store_migrations[0]);
+    raw_exec("v2.db", store_migrations[1]);
+    raw_exec("v2.db",
+             "PRAGMA user_version = 2;"
+             "INSERT INTO posts (rid, id, slug, url, title, date_utc, updated_at)"
+             " VALUES (1, '2023-02-02-old', 'old', '/old.html', 'Old', 1675296000, 1);"
+             "INSERT INTO post_bodies (rid, summary_html, body_html)"
+             " VALUES (1, '<p>S</p>', '<p>A</p><p>S</p>');"
+             "INSERT INTO post_questions (post_rid, pos, question, answer_html, answer_text)"
+             " VALUES (1, 0, 'Q?', '<p>A</p>', 'A');");
+    struct store *st = open_rw("v2.db");
+    assert_int_equal(raw_int("v2.db", "PRAGMA user_version"), store_schema_version());
+    struct post got;
+    assert_int_equal(store_post_get(st, "2023-02-02-old", NOW, 0, &got, NULL), 0);
+    assert_string_equal(got.summary_html, "<p>S</p>");
+    assert_int_equal(got.n_questions, 1);
+    assert_string_equal(got.questions[0].answer_html, "<p>A</p>");
+    post_clear(&got);
+    store_close(st);
 }
 
 /* ---- replace, delete, hash, generation ---------------------------------------------- */
@@ -2188,6 +2282,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_migrations),
         cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_html_kept_once),
+        cmocka_unit_test(test_html_from_v2),
         cmocka_unit_test(test_update_and_delete),
         cmocka_unit_test(test_hash_and_generation),
         cmocka_unit_test(test_post_ids),
