@@ -195,9 +195,9 @@ static const char schema_v3[] =
     " SELECT rid, coalesce(summary_html, CAST(substr(CAST(body_html AS BLOB), summary_at + 1,"
     " summary_len) AS TEXT)), summary_text FROM post_bodies;"
     "CREATE VIEW post_answers (post_rid, pos, question, answer_html, answer_text) AS"
-    " SELECT q.post_rid, q.pos, q.question, coalesce(q.answer_html,"
-    " CAST(substr(CAST(b.body_html AS BLOB), q.answer_at + 1, q.answer_len) AS TEXT)), "
-    "q.answer_text"
+    " SELECT q.post_rid, q.pos, q.question,"
+    " coalesce(q.answer_html, CAST(substr(CAST(b.body_html AS BLOB), q.answer_at + 1,"
+    " q.answer_len) AS TEXT)), q.answer_text"
     " FROM post_questions q LEFT JOIN post_bodies b ON b.rid = q.post_rid;";
 
 const char *const store_migrations[] = {
