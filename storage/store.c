@@ -107,15 +107,16 @@ static const char *const fixed_sql[S_TERM_FIND] = {
     [S_LOAD_CAROUSEL] = "SELECT post_rid, domain, link, title, icon_path, image_path"
                         " FROM post_carousel WHERE post_rid IN (SELECT value FROM json_each(?1))"
                         " ORDER BY post_rid, pos",
-    /* the views give the HTML kept as a range of body_html (store_schema.c, v3) */
+    /* the views give the HTML kept as a range of body_html (store_schema.c, v3);
+     * S_LOAD_BODIES reads the summary's from post_summaries */
     [S_LOAD_QUESTIONS] = "SELECT post_rid, question, answer_html, answer_text FROM post_answers"
                          " WHERE post_rid IN (SELECT value FROM json_each(?1))"
                          " ORDER BY post_rid, pos",
     /* ?2 picks the columns (STORE_INC_* bits): one statement for every
      * include, and a column not asked for is never read */
     [S_LOAD_BODIES] =
-        "SELECT rid, CASE WHEN ?2 & 2 THEN coalesce(summary_html, CAST(substr(CAST(body_html"
-        " AS BLOB), summary_at + 1, summary_len) AS TEXT)) END,"
+        "SELECT rid, CASE WHEN ?2 & 2 THEN (SELECT summary_html FROM post_summaries s"
+        " WHERE s.rid = post_bodies.rid) END,"
         " CASE WHEN ?2 & 2 THEN summary_text END,"
         " CASE WHEN ?2 & 4 THEN body_html END, CASE WHEN ?2 & 4 THEN excerpt_html END,"
         " CASE WHEN ?2 & 32 THEN front_matter END,"

@@ -5,10 +5,11 @@
  * thread indexes the same texts with a second connection into a file of its
  * own, <db>-fts (named, removed and copied by store_new.c), whose posts_fts
  * is made by the same CREATE statement as the database's and written with
- * the store's own statements (store_index_texts). At publish the index's tables (posts_fts_data,
- * _idx, _docsize) are copied into the database's empty ones (store_new.c): the same rows FTS5 would
- * have written there itself, since an external content index stores only what it derived from the
- * texts it was given.
+ * the store's own statements (store_index_texts). At publish the index's
+ * tables (posts_fts_data, _idx, _docsize) are copied into the database's
+ * empty ones (store_new.c): the same rows FTS5 would have written there
+ * itself, since an external content index stores only what it derived from
+ * the texts it was given.
  *
  * The writer hands each post's texts over in a ring of jobs whose buffers
  * are reused; it waits only when the ring is full, the indexer only when it

@@ -237,34 +237,36 @@ static const char *find_piece(const char *h, size_t hn, const char *piece, size_
 /* A piece of the body's HTML (the summary, an answer) is kept as its byte
  * range in body_html where it is found there (schema v3, store_schema.c):
  * binds NULL for the text and the range at ?i_at, ?i_at + 1; elsewhere, the
- * text and NULLs. The search starts at *from, the end of the last piece found
- * (the answers come in body order), then from the start. */
-static void bind_piece(sqlite3_stmt *s, int i_text, int i_at, const char *piece, const char *body,
-                       size_t body_len, size_t *from)
+ * text and NULLs. The search starts at from (the answers come in body order:
+ * the end of the last one found), then at the start. Returns where the piece
+ * ends in the body, or from when it is not there. */
+static size_t bind_piece(sqlite3_stmt *s, int i_text, int i_at, const char *piece, const char *body,
+                         size_t body_len, size_t from)
 {
     size_t n = piece ? strlen(piece) : 0;
     const char *at = NULL;
     if (n > 0 && body) {
-        at = find_piece(body + *from, body_len - *from, piece, n);
-        if (!at && *from > 0)
+        at = find_piece(body + from, body_len - from, piece, n);
+        if (!at && from > 0)
             at = find_piece(body, body_len, piece, n);
     }
     if (!at) {
         bind_text(s, i_text, piece);
         sqlite3_bind_null(s, i_at);
         sqlite3_bind_null(s, i_at + 1);
-        return;
+        return from;
     }
-    *from = (size_t)(at - body) + n;
     sqlite3_bind_null(s, i_text);
     sqlite3_bind_int64(s, i_at, at - body);
     sqlite3_bind_int64(s, i_at + 1, (sqlite3_int64)n);
+    return (size_t)(at - body) + n;
 }
 
 /* Writes the posts and post_bodies rows: new ones when *rid is 0 (then
- * *rid is the new post's rid), else over those of post *rid. */
-static int put_post_row(struct store *st, const struct post *p, const char *hash, int64_t now,
-                        int64_t *rid)
+ * *rid is the new post's rid), else over those of post *rid. body_len:
+ * strlen(p->body_html), or 0. */
+static int put_post_row(struct store *st, const struct post *p, size_t body_len, const char *hash,
+                        int64_t now, int64_t *rid)
 {
     int update = *rid != 0;
     sqlite3_stmt *s = store_stmt(st, update ? S_POST_UPDATE : S_POST_INSERT);
@@ -296,9 +298,7 @@ static int put_post_row(struct store *st, const struct post *p, const char *hash
     if (!s)
         return ST_DB;
     sqlite3_bind_int64(s, 1, *rid);
-    size_t from = 0;
-    bind_piece(s, 2, 8, p->summary_html, p->body_html, p->body_html ? strlen(p->body_html) : 0,
-               &from);
+    bind_piece(s, 2, 8, p->summary_html, p->body_html, body_len, 0);
     bind_text(s, 3, p->summary_text);
     bind_text(s, 4, p->excerpt_html);
     bind_text(s, 5, p->front_matter_json);
@@ -309,7 +309,7 @@ static int put_post_row(struct store *st, const struct post *p, const char *hash
     return store_exec_stmt(st, s, "write post body");
 }
 
-static int put_lists(struct store *st, const struct post *p, int64_t rid)
+static int put_lists(struct store *st, const struct post *p, size_t body_len, int64_t rid)
 {
     int rc = 0;
     for (size_t i = 0; i < p->n_sources && rc == 0; i++) {
@@ -336,7 +336,7 @@ static int put_lists(struct store *st, const struct post *p, int64_t rid)
         bind_text(s, 7, c->image_path);
         rc = store_exec_stmt(st, s, "insert carousel");
     }
-    size_t body_len = p->body_html ? strlen(p->body_html) : 0, from = 0;
+    size_t from = 0;
     for (size_t i = 0; i < p->n_questions && rc == 0; i++) {
         const struct post_question *q = &p->questions[i];
         sqlite3_stmt *s = store_stmt(st, S_QUESTION_INSERT);
@@ -345,7 +345,7 @@ static int put_lists(struct store *st, const struct post *p, int64_t rid)
         sqlite3_bind_int64(s, 1, rid);
         sqlite3_bind_int(s, 2, (int)i);
         bind_text(s, 3, q->question);
-        bind_piece(s, 4, 6, q->answer_html, p->body_html, body_len, &from);
+        from = bind_piece(s, 4, 6, q->answer_html, p->body_html, body_len, from);
         bind_text(s, 5, q->answer_text);
         rc = store_exec_stmt(st, s, "insert question");
     }
@@ -533,8 +533,9 @@ static int put(struct store *st, const struct post *p, const char *hash, int64_t
         rid = 0;
         rc = 0;
     }
+    size_t body_len = p->body_html ? strlen(p->body_html) : 0;
     if (rc == 0)
-        rc = put_post_row(st, p, hash, now, &rid);
+        rc = put_post_row(st, p, body_len, hash, now, &rid);
     if (rc == 0)
         rc = put_terms(st, STORE_TERM_TAG, rid, p->date_utc, p->tags, p->n_tags);
     if (rc == 0)
@@ -544,7 +545,7 @@ static int put(struct store *st, const struct post *p, const char *hash, int64_t
     if (rc == 0)
         rc = put_terms(st, STORE_TERM_DOMAIN, rid, p->date_utc, p->domains, p->n_domains);
     if (rc == 0)
-        rc = put_lists(st, p, rid);
+        rc = put_lists(st, p, body_len, rid);
     if (rc == 0)
         rc = put_search_text(st, p, rid);
     return rc;
